@@ -1,0 +1,13 @@
+"""``conformance report``: placeholder until its owner lands it."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def run(args: argparse.Namespace) -> int:
+    raise NotImplementedError("conformance report is not implemented yet")
