@@ -1,0 +1,77 @@
+"""Fixtures the suites use. Registered with the session plugin (only when a run is active)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from harness.plugin.recorder import CheckRecorder
+from harness.plugin.session import ConformanceSession, RunContext, write_observed
+
+
+def _session(request: pytest.FixtureRequest) -> ConformanceSession:
+    plugin = request.config.pluginmanager.get_plugin("conformance-session")
+    if plugin is None:
+        pytest.skip("no conformance run is active (give --participant PATH)")
+    return plugin  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def conformance_run(request: pytest.FixtureRequest) -> RunContext:
+    """The run context: run id, run folder, seed, selected profiles."""
+    return _session(request).ctx
+
+
+@pytest.fixture(scope="session")
+def participant(request: pytest.FixtureRequest) -> Any:
+    """The participant under test (``harness.config.participant.Participant``)."""
+    return _session(request).participant
+
+
+@pytest.fixture(scope="session")
+def run_seed(conformance_run: RunContext) -> int:
+    return conformance_run.seed
+
+
+@pytest.fixture(scope="session")
+def evidence(conformance_run: RunContext, participant: Any) -> Any:
+    """Content-addressed evidence store of the run folder; secrets are redacted on the way in."""
+    from harness.report.evidence import EvidenceStore
+
+    return EvidenceStore(conformance_run.run_dir, secrets=participant.secrets)
+
+
+@pytest.fixture
+def checks(request: pytest.FixtureRequest) -> CheckRecorder:
+    """Recorder of this test's checks (one per assertion about the participant)."""
+    return _session(request).recorder_for(request.node)
+
+
+@pytest.fixture(scope="session")
+def validator() -> Any:
+    """The process-wide warm document validator."""
+    from harness.peppol.validation import get_validator
+
+    return get_validator()
+
+
+@pytest.fixture(scope="session")
+def endpoint_runtime(conformance_run: RunContext) -> Iterator[Any]:
+    """Starts reference endpoints for this process (each xdist worker owns its own)."""
+    from harness.runtime.local import LocalRuntime
+
+    logs = conformance_run.run_dir / "logs" / conformance_run.worker_id
+    with LocalRuntime(log_dir=logs) as runtime:
+        yield runtime
+
+
+@pytest.fixture(scope="session")
+def peppol_driver(participant: Any, endpoint_runtime: Any, conformance_run: RunContext) -> Any:
+    """How the harness makes the participant act for profile peppol-bis (see DESIGN.md drivers)."""
+    from harness.drivers import make_driver
+
+    driver = make_driver(participant, endpoint_runtime)
+    write_observed(conformance_run, "driver", driver.describe())
+    return driver
