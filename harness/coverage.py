@@ -76,7 +76,7 @@ def negative_cases(profile_id: str, rulesets: Sequence[str]) -> dict[str, list[s
         from harness.peppol.mutations import MUTATIONS
         from harness.reference.peppol_variants import VARIANTS
 
-        for variant in VARIANTS:
+        for variant in VARIANTS.values():
             for rid in variant.declared:
                 cases.setdefault(rid, []).append(f"variant:{variant.name}")
         for mutation in MUTATIONS:
