@@ -333,26 +333,29 @@ class Corpus:
     keys: tuple[str, ...]
 
 
-def official_corpora() -> tuple[Corpus, ...]:
+def official_corpora(store: ArtefactStore | None = None) -> tuple[Corpus, ...]:
     """The official unit-test corpora pinned in the artefact lock, files sorted by key.
 
     BIS 3.0.19: every file under ``rules/unit-*`` (upstream has one named ``*.xm``; it is a test
     set like the others and is included). CEN 1.3.16: ``test/*-unit-UBL`` and ``test/cii``.
     """
-    from harness.artefacts.lock import default_lock
-
-    lock = default_lock()
-    bis = tuple(sorted(k for k in lock if k.startswith(BIS_3_0_19_UNIT_PREFIX)))
-    cen = tuple(sorted(k for k in lock if k.startswith(CEN_1_3_16_UNIT_PREFIXES)))
+    store = _store(store)
+    bis = tuple(sorted(store.keys(BIS_3_0_19_UNIT_PREFIX)))
+    cen = tuple(sorted(k for p in CEN_1_3_16_UNIT_PREFIXES for k in store.keys(p)))
     return (Corpus("bis-3.0.19", bis), Corpus("cen-1.3.16", cen))
+
+
+def _store(store: ArtefactStore | None) -> ArtefactStore:
+    if store is not None:
+        return store
+    from harness.artefacts.store import ArtefactStore
+
+    return ArtefactStore.default()
 
 
 def load_corpus(corpus: Corpus, store: ArtefactStore | None = None) -> tuple[TestSet, ...]:
     """Parse every file of ``corpus`` through the artefact store (SHA-256 verified)."""
-    if store is None:
-        from harness.artefacts.store import ArtefactStore
-
-        store = ArtefactStore.default()
+    store = _store(store)
     return tuple(load_test_set(store.path(key), path=key) for key in corpus.keys)
 
 
