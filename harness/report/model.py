@@ -309,3 +309,69 @@ class RunMeta:
     artefacts: list[ArtefactInfo] = field(default_factory=list)
     rulesets: list[dict[str, Any]] = field(default_factory=list)
     command: list[str] = field(default_factory=list)
+
+
+def exit_code_for(verdict: Verdict, *, accept_partial: bool = False) -> int:
+    """Exit code of ``conformance run`` for the worst verdict (``--accept-partial`` maps 10 to 0)."""
+    if accept_partial and verdict is Verdict.PARTIALLY_CONFORMANT:
+        return 0
+    return EXIT_CODES[verdict]
+
+
+# -- JSON forms of the values above (report.json is built from these) ------------------------------
+
+
+def artefact_to_json(artefact: ArtefactInfo) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "path": artefact.path,
+        "sha256": artefact.sha256,
+        "url": artefact.url,
+        "provenance": artefact.provenance,
+    }
+    if artefact.version is not None:
+        out["version"] = artefact.version
+    return out
+
+
+def artefact_from_json(data: Mapping[str, Any]) -> ArtefactInfo:
+    return ArtefactInfo(
+        path=data["path"],
+        sha256=data["sha256"],
+        url=data["url"],
+        provenance=data["provenance"],
+        version=data.get("version"),
+    )
+
+
+def meta_to_json(meta: RunMeta) -> dict[str, Any]:
+    return {
+        "run_id": meta.run_id,
+        "started": meta.started,
+        "finished": meta.finished,
+        "harness_version": meta.harness_version,
+        "suite_digest": meta.suite_digest,
+        "seed": meta.seed,
+        "participant": meta.participant,
+        "observed": meta.observed,
+        "environment": meta.environment,
+        "artefacts": [artefact_to_json(a) for a in meta.artefacts],
+        "rulesets": meta.rulesets,
+        "command": list(meta.command),
+    }
+
+
+def meta_from_json(data: Mapping[str, Any]) -> RunMeta:
+    return RunMeta(
+        run_id=data["run_id"],
+        started=data["started"],
+        finished=data.get("finished"),
+        harness_version=data["harness_version"],
+        suite_digest=data["suite_digest"],
+        seed=int(data["seed"]),
+        participant=dict(data.get("participant", {})),
+        observed=dict(data.get("observed", {})),
+        environment=dict(data.get("environment", {})),
+        artefacts=[artefact_from_json(a) for a in data.get("artefacts", [])],
+        rulesets=[dict(r) for r in data.get("rulesets", [])],
+        command=list(data.get("command", [])),
+    )
