@@ -50,6 +50,18 @@ class SigningInfo:
     def to_json(self) -> dict[str, Any]:
         return {"keyid": self.keyid, "ephemeral": self.ephemeral}
 
+    # Mapping-style access, as in report.json (``report.signing["keyid"]``).
+    def __getitem__(self, key: str) -> Any:
+        if key in ("keyid", "ephemeral"):
+            return getattr(self, key)
+        raise KeyError(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SigningInfo:
         return cls(keyid=data["keyid"], ephemeral=bool(data["ephemeral"]))
@@ -99,11 +111,13 @@ class RunReport:
         return None
 
     def not_tested(self) -> list[tuple[str, RequirementResult]]:
-        """(profile, result) for every requirement in scope that no check exercised."""
+        """(profile, result) for every requirement in scope that no check exercised (no check,
+        or only skipped ones), with the reason in ``result.reason``."""
         out: list[tuple[str, RequirementResult]] = []
         for profile in self.profiles:
             for result in profile.requirements:
-                if not result.checks and result.status in (
+                ran = any(self.checks[i].outcome is not Outcome.SKIP for i in result.checks)
+                if not ran and result.status in (
                     RequirementStatus.NOT_TESTED,
                     RequirementStatus.INCONCLUSIVE,
                 ):
