@@ -1,13 +1,143 @@
-"""``conformance serve``: placeholder until its owner lands it."""
+"""``conformance serve NAME``: run one reference endpoint in the foreground (uvicorn).
+
+The one launch path of every reference endpoint: the local runtime runs exactly this command as a
+subprocess, a container runs it as its entry point. Binds 127.0.0.1 unless told otherwise.
+
+``--port 0`` picks a free port; ``--ready-file F`` writes ``{"name", "host", "port", "base_url",
+"pid", "variant"}`` to F (atomically) once the server accepts connections, which is how the runtime
+learns the port. A bearer token the endpoint must require is read from the environment variable
+``CONFORMANCE_SERVE_TOKEN`` (not from argv, which other users can read). ``--watch-pid PID`` makes
+the server exit when process PID (the harness that started it) is gone.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import os
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ConfigError
+
+TOKEN_ENV = "CONFORMANCE_SERVE_TOKEN"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("name", nargs="?", metavar="NAME", help="reference endpoint, e.g. peppol-participant")
+    parser.add_argument("--list", action="store_true", help="list the reference endpoints and their variants")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port to bind; 0 picks a free one (default: 8000)")
+    parser.add_argument("--variant", metavar="V", help='"good" (default) or the name of a known-bad variant')
+    parser.add_argument("--ready-file", metavar="F", help="write host/port JSON here once accepting connections")
+    parser.add_argument("--watch-pid", type=int, metavar="PID", help="exit when process PID is gone")
+    parser.add_argument(
+        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
+        help="uvicorn log level (default: info, with an access log)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedError("conformance serve is not implemented yet")
+    from harness.reference import REGISTRY, get_endpoint
+
+    if args.list:
+        for name, endpoint in sorted(REGISTRY.items()):
+            print(f"{name}: {endpoint.summary}")
+            variants = endpoint.variant_names()
+            if variants:
+                print(f"  variants: good, {', '.join(variants)}")
+        return 0
+    if not args.name:
+        raise ConfigError("conformance serve needs the NAME of a reference endpoint (see --list)")
+    if not 0 <= args.port <= 65535:
+        raise ConfigError(f"--port must be between 0 and 65535, not {args.port}")
+    endpoint = get_endpoint(args.name)
+    app = endpoint.create_app(variant=args.variant, token=os.environ.get(TOKEN_ENV) or None)
+    sock = _bind(args.host, args.port)
+    host, port = sock.getsockname()[:2]
+    if args.host not in ("127.0.0.1", "::1", "localhost"):
+        print(f"conformance serve: warning: listening on {args.host}, not only on this machine", file=sys.stderr)
+    info = {
+        "name": endpoint.name,
+        "host": host,
+        "port": port,
+        "base_url": f"http://{f'[{host}]' if ':' in host else host}:{port}",
+        "pid": os.getpid(),
+        "variant": args.variant or "good",
+    }
+    server = _make_server(app, args.log_level, Path(args.ready_file) if args.ready_file else None, info)
+    if args.watch_pid:
+        _watch_parent(args.watch_pid, server)
+    print(f"conformance serve: {endpoint.name} ({info['variant']}) on {info['base_url']}", file=sys.stderr, flush=True)
+    server.run(sockets=[sock])
+    return 0
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port (0 picks a free one)"
+        ) from None
+    sock.set_inheritable(False)
+    return sock
+
+
+def _make_server(app: Any, log_level: str, ready_file: Path | None, info: dict[str, Any]) -> Any:
+    import uvicorn
+
+    class ReadyServer(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started and ready_file is not None:
+                tmp = ready_file.with_name(ready_file.name + ".tmp")
+                tmp.write_text(json.dumps(info), encoding="utf-8")
+                os.replace(tmp, ready_file)
+
+    config = uvicorn.Config(
+        app,
+        log_level=log_level,
+        access_log=True,
+        lifespan="on",
+        timeout_graceful_shutdown=3,
+        server_header=False,
+    )
+    return ReadyServer(config)
+
+
+def _watch_parent(pid: int, server: Any) -> None:
+    """Ask ``server`` to exit when ``pid`` (the harness) is gone, even if it was SIGKILLed."""
+    parent_at_start = os.getppid()
+
+    def alive() -> bool:
+        if parent_at_start == pid and os.getppid() != pid:
+            return False  # re-parented: the harness died
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def watch() -> None:
+        while alive():
+            time.sleep(0.5)
+        print(f"conformance serve: process {pid} that started this endpoint is gone; exiting", file=sys.stderr, flush=True)
+        server.should_exit = True
+        time.sleep(5)
+        with contextlib.suppress(Exception):
+            os._exit(0)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()

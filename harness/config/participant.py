@@ -53,6 +53,9 @@ ROLES_BY_KIND: Mapping[str, frozenset[str]] = {
 
 REDACTED = "[REDACTED]"
 
+#: Where a ``prompt`` participant's files go when ``driver.folder`` is absent (next to the file).
+PROMPT_DEFAULT_FOLDER = "conformance-inbox"
+
 _ENV_REF = re.compile(r"\$\{([^}]*)\}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -561,6 +564,8 @@ def _driver(
         if parts.password:
             secrets.append(parts.password)
     folder = table.get("folder")
+    if folder is None and kind == "prompt":
+        folder = PROMPT_DEFAULT_FOLDER
     folder_path = None
     if folder is not None:
         folder_path = Path(folder).expanduser()

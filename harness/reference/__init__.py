@@ -1,1 +1,70 @@
-"""harness.reference."""
+"""Reference endpoints: the other side of the wire, built only from the domain libraries.
+
+Every endpoint is an ASGI app started one way, ``conformance serve NAME`` (locally through
+:mod:`harness.runtime.local`, later in a container). This registry maps NAME to the factory that
+builds the app; factories are imported only when that endpoint is served, so importing this
+package stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from harness.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ReferenceEndpoint:
+    """One registered endpoint: ``factory`` is ``"module:function"`` returning an ASGI app.
+
+    The factory takes keyword arguments ``variant`` (``None`` = the endpoint's good behaviour)
+    and ``token`` (bearer token the app requires, ``None`` = open) and raises
+    :class:`~harness.errors.ConfigError` for an unknown variant.
+    """
+
+    name: str
+    summary: str
+    factory: str
+    #: ``"module:attribute"`` of a mapping whose keys are the endpoint's known-bad variants.
+    variants: str | None = None
+
+    def create_app(self, *, variant: str | None = None, token: str | None = None) -> Any:
+        return _load(self.factory)(variant=variant, token=token)
+
+    def variant_names(self) -> tuple[str, ...]:
+        if self.variants is None:
+            return ()
+        return tuple(sorted(_load(self.variants)))
+
+
+def _load(ref: str) -> Callable[..., Any]:
+    module, _, attr = ref.partition(":")
+    obj: Callable[..., Any] = getattr(importlib.import_module(module), attr)
+    return obj
+
+
+REGISTRY: MappingProxyType[str, ReferenceEndpoint] = MappingProxyType(
+    {
+        "peppol-participant": ReferenceEndpoint(
+            name="peppol-participant",
+            summary="Peppol BIS Billing 3.0 / PINT SG sender and receiver behind the control API",
+            factory="harness.reference.peppol_participant:create_app",
+            variants="harness.reference.peppol_variants:VARIANTS",
+        ),
+    }
+)
+
+
+def get_endpoint(name: str) -> ReferenceEndpoint:
+    """The registered endpoint ``name``; a ConfigError listing the known names otherwise."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown reference endpoint {name!r}; known: {', '.join(sorted(REGISTRY))}"
+            " (conformance serve --list shows them)"
+        ) from None

@@ -15,17 +15,28 @@ check ``driver.variant``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from types import MappingProxyType
-from typing import Any
+
+
+class DocumentFault(str, Enum):
+    """One deliberate defect written into every document the variant produces."""
+
+    NONE = "none"
+    WRONG_TOTALS = "wrong-totals"  #: BT-112 written 1.00 higher than the calculator derived
+    MISSING_BUYER_REFERENCE = "missing-buyer-reference"  #: neither BT-10 nor BT-13
+    INVALID_CURRENCY = "invalid-currency"  #: BT-5 (and every currencyID) is ZZZ, not ISO 4217
+    INVALID_UNIT_CODE = "invalid-unit-code"  #: BT-130 of the first line is ZZZ, not UN/ECE Rec 20
+    WRONG_CUSTOMIZATION_ID = "wrong-customization-id"  #: BT-24 names Peppol BIS 2.0
+    DROPS_VAT_BREAKDOWN = "drops-vat-breakdown"  #: no BG-23 VAT breakdown (cac:TaxSubtotal)
 
 
 class Outbound(str, Enum):
     """How a variant misbehaves when asked for a document (besides document faults)."""
 
     NORMAL = "normal"
-    SAME_DOCUMENT = "same-document"  #: every scenario gets the first scenario's document
+    SAME_DOCUMENT = "same-document"  #: every scenario gets the rule set's first scenario's document
     CREDIT_NOTE_AS_INVOICE = "credit-note-as-invoice"  #: an Invoice where a CreditNote is asked
     ERROR_FOR_CREDIT_NOTE = "error-for-credit-note"  #: HTTP 500 for credit-note scenarios
     TEXT_PLAIN = "text-plain"  #: the right document with Content-Type text/plain
@@ -48,8 +59,7 @@ class Variant:
     description: str
     #: Requirements a run against this variant must fail, exactly.
     declared: frozenset[str]
-    #: Keyword arguments of :class:`harness.peppol.ubl.UblFaults` applied to every document.
-    document_faults: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    document_fault: DocumentFault = DocumentFault.NONE
     outbound: Outbound = Outbound.NORMAL
     inbound: Inbound = Inbound.NORMAL
 
@@ -57,6 +67,13 @@ class Variant:
     def is_good(self) -> bool:
         return self.name == GOOD.name
 
+
+#: The Peppol BIS 2.0 specification identifier, written by WRONG_CUSTOMIZATION_ID.
+BIS2_CUSTOMIZATION_ID = (
+    "urn:www.cenbii.eu:transaction:biitrns010:ver2.0:extended:urn:www.peppol.eu:bis:peppol4a:ver2.0"
+)
+#: A code in no ISO 4217 / UN/ECE Rec 20 list, written by INVALID_CURRENCY / INVALID_UNIT_CODE.
+INVALID_CODE = "ZZZ"
 
 GOOD = Variant(
     name="good",
@@ -66,12 +83,100 @@ GOOD = Variant(
     declared=frozenset(),
 )
 
+_BIS = "peppol-ubl-3.0.19"
+_CEN = "cen-ubl-1.3.14.1"
+_SG = "pint-sg-ubl-1.4.1"
 
-def _faults(**kw: Any) -> Mapping[str, Any]:
-    return MappingProxyType(dict(kw))
+
+def _q(ruleset: str, *ids: str) -> set[str]:
+    return {f"{ruleset}:{i}" for i in ids}
 
 
-_CATALOGUE: tuple[Variant, ...] = ()
+_CATALOGUE: tuple[Variant, ...] = (
+    Variant(
+        "wrong-totals",
+        "Writes the invoice total with VAT (BT-112) 1.00 higher than the sum of the total without "
+        "VAT and the VAT total.",
+        frozenset(),
+        document_fault=DocumentFault.WRONG_TOTALS,
+    ),
+    Variant(
+        "missing-buyer-reference",
+        "Leaves out the buyer reference (BT-10) and the purchase order reference (BT-13).",
+        frozenset(),
+        document_fault=DocumentFault.MISSING_BUYER_REFERENCE,
+    ),
+    Variant(
+        "invalid-currency-code",
+        f"Writes the invoice currency (BT-5) as {INVALID_CODE}, which is not an ISO 4217 code.",
+        frozenset(),
+        document_fault=DocumentFault.INVALID_CURRENCY,
+    ),
+    Variant(
+        "invalid-unit-code",
+        f"Writes the unit of measure of the first line (BT-130) as {INVALID_CODE}, which is not a "
+        "UN/ECE Recommendation 20 code.",
+        frozenset(),
+        document_fault=DocumentFault.INVALID_UNIT_CODE,
+    ),
+    Variant(
+        "wrong-customization-id",
+        "Writes the Peppol BIS 2.0 specification identifier (BT-24) instead of the one of the "
+        "rule set asked for.",
+        frozenset(),
+        document_fault=DocumentFault.WRONG_CUSTOMIZATION_ID,
+    ),
+    Variant(
+        "drops-vat-breakdown",
+        "Leaves out the VAT breakdown (BG-23) while keeping the VAT total.",
+        frozenset(),
+        document_fault=DocumentFault.DROPS_VAT_BREAKDOWN,
+    ),
+    Variant(
+        "same-document-for-every-scenario",
+        "Answers every scenario of a rule set with the document of that rule set's first scenario.",
+        frozenset({"BIS-OUT-003", "BIS-OUT-004"}),
+        outbound=Outbound.SAME_DOCUMENT,
+    ),
+    Variant(
+        "credit-note-as-invoice",
+        "Answers credit-note scenarios with an Invoice (type 380) carrying the credit note's content.",
+        frozenset({"BIS-OUT-003"}),
+        outbound=Outbound.CREDIT_NOTE_AS_INVOICE,
+    ),
+    Variant(
+        "fails-credit-notes",
+        "Answers HTTP 500 (a problem document) instead of producing credit notes.",
+        frozenset({"BIS-OUT-001"}),
+        outbound=Outbound.ERROR_FOR_CREDIT_NOTE,
+    ),
+    Variant(
+        "documents-as-text-plain",
+        "Returns the right documents, but labelled Content-Type text/plain instead of "
+        "application/xml.",
+        frozenset({"BIS-API-001"}),
+        outbound=Outbound.TEXT_PLAIN,
+    ),
+    Variant(
+        "accepts-invalid-inbound",
+        "Accepts every inbound document, also those that break fatal rules.",
+        frozenset({"BIS-IN-002"}),
+        inbound=Inbound.ACCEPT_ALL,
+    ),
+    Variant(
+        "rejects-valid-inbound",
+        "Rejects valid inbound documents (naming BR-01, which they do not break); invalid ones are "
+        "handled correctly.",
+        frozenset({"BIS-IN-001"}),
+        inbound=Inbound.REJECT_VALID,
+    ),
+    Variant(
+        "rejects-without-rule-ids",
+        "Rejects invalid inbound documents without naming any rule (rule_ids is empty).",
+        frozenset({"BIS-IN-003"}),
+        inbound=Inbound.REJECT_WITHOUT_RULES,
+    ),
+)
 
 
 #: Known-bad variants by name (``good`` is not among them: see :data:`GOOD`).
