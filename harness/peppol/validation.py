@@ -328,7 +328,7 @@ class DocumentValidator:
             for i in ids:
                 ruleset = rs.get_ruleset(i)
                 if ruleset.is_xsd:
-                    self._run_xsd(ruleset, tree, local, ns, shown_root, failed_by[i], checks_by[i])
+                    self._run_xsd(ruleset, tree, data, local, ns, shown_root, failed_by[i], checks_by[i])
             stages = rs.distinct_stages([i for i in ids if not rs.get_ruleset(i).is_xsd], local, self.store.lock)
             if stages and syntax is not None:
                 from harness.xml import schematron as sch
@@ -356,6 +356,7 @@ class DocumentValidator:
         self,
         ruleset: rs.RuleSet,
         tree: etree._ElementTree,
+        data: bytes,
         local: str,
         ns: str,
         shown_root: str,
@@ -375,8 +376,15 @@ class DocumentValidator:
                 )
             )
         elif not schema.validate(tree):
+            lines: list[str] | None = None
             for e in schema.error_log:
-                found.append(FailedAssert("XSD", "fatal", f"{e.line}:{e.column}", _prefixed(e.message), ruleset.id))
+                column = e.column
+                if column <= 0 and e.line > 0:
+                    # libxml2 gives no column for validity errors: point at the element's start tag.
+                    if lines is None:
+                        lines = _source_lines(tree, data)
+                    column = _tag_column(tree, e.path, lines[e.line - 1] if e.line <= len(lines) else "")
+                found.append(FailedAssert("XSD", "fatal", f"{e.line}:{column}", _prefixed(e.message), ruleset.id))
         failed.extend(found)
         checks.append(
             AssertCheck(ruleset.id, "XSD", "fatal", "fail" if found else "pass", tuple(f.location for f in found))
@@ -403,6 +411,37 @@ class DocumentValidator:
         for i, locs in locations.items():  # fired ids the catalogue does not list
             flag = next(f.flag for f in report.findings if f.id == i)
             checks.append(AssertCheck(label, i, flag, "fail", tuple(locs)))
+
+
+def _source_lines(tree: etree._ElementTree, data: bytes) -> list[str]:
+    """The source text's lines (decoded as the parser did), to place XSD errors on a column."""
+    from harness.xml.safe import document_text
+
+    return document_text(tree, data).splitlines()
+
+
+def _tag_column(tree: etree._ElementTree, path: str | None, line: str) -> int:
+    """1-based column of the start tag that ``path`` names on ``line`` (1 if it cannot be found)."""
+    if not path:
+        return 1
+    namespaces: dict[str, str] = {}
+    for prefix in set(re.findall(r"([A-Za-z_][\w.-]*):", path)):
+        for el in tree.iter():
+            uri = el.nsmap.get(prefix)
+            if uri:
+                namespaces[prefix] = uri
+                break
+    try:
+        nodes = tree.xpath(path, namespaces=namespaces)
+    except Exception:  # noqa: BLE001 - libxml2 paths of odd nodes may not evaluate
+        return 1
+    if not nodes or not hasattr(nodes[0], "tag"):
+        return 1
+    el = nodes[0]
+    local = el.tag.rsplit("}", 1)[-1]
+    name = f"{el.prefix}:{local}" if el.prefix else local
+    m = re.search(r"<" + re.escape(name) + r"(?=[\s/>])", line)
+    return m.start() + 1 if m else 1
 
 
 _validator: DocumentValidator | None = None
