@@ -53,7 +53,9 @@ def _verify(args: argparse.Namespace) -> int:
 
     folder = Path(args.run_folder)
     if not folder.exists():
-        raise ConfigError(f"run folder {folder} does not exist: give the folder printed as 'report:'")
+        raise ConfigError(
+            f"run folder {folder} does not exist: give the folder printed as 'report:'"
+        )
     if not folder.is_dir():
         raise ConfigError(f"{folder} is not a folder: give the run folder, not a file inside it")
     trusted = Path(args.trusted_key) if args.trusted_key else None

@@ -68,7 +68,11 @@ def _attachment(
             return None
         shutil.copyfile(src, results / source)
         copied.add(source)
-    return {"name": item.labels[0] if item.labels else item.path, "source": source, "type": item.media_type}
+    return {
+        "name": item.labels[0] if item.labels else item.path,
+        "source": source,
+        "type": item.media_type,
+    }
 
 
 def _result(
@@ -82,7 +86,7 @@ def _result(
     start: int,
 ) -> dict[str, Any]:
     path, _, rest = test.partition("::")
-    module = (path[:-3] if path.endswith(".py") else path).replace("/", ".")
+    module = (path.removesuffix(".py")).replace("/", ".")
     method = rest.rsplit("::", 1)[-1] if rest else test
     requirement_ids = sorted({rid for c in checks for rid in c.requirements})
     profiles = sorted({c.profile for c in checks if c.profile})
@@ -112,7 +116,7 @@ def _result(
     seen_sources: set[str] = set()
     clock = start
     for check in checks:
-        duration = int(round((check.duration or 0.0) * 1000))
+        duration = round((check.duration or 0.0) * 1000)
         step_attachments = []
         for digest in check.evidence:
             att = _attachment(report, run_dir, results, digest, copied)
@@ -144,9 +148,7 @@ def _result(
     bad = [c for c in checks if c.outcome in (Outcome.FAIL, Outcome.ERROR)]
     details: dict[str, Any] = {}
     if bad:
-        details["message"] = "\n".join(
-            f"[{', '.join(c.requirements)}] {c.message}" for c in bad
-        )
+        details["message"] = "\n".join(f"[{', '.join(c.requirements)}] {c.message}" for c in bad)
         replays = sorted({c.replay for c in bad if c.replay})
         if replays:
             details["trace"] = "\n".join(f"replay: {r}" for r in replays)
@@ -199,7 +201,9 @@ def write_allure_results(report: RunReport, run_dir: Path) -> Path:
             "name": name,
             "fullName": f"conformance::{name}",
             "status": "passed" if p.verdict is Verdict.CONFORMANT else "failed",
-            "statusDetails": {"message": f"{p.profile} is {p.verdict.value}\n" + "\n".join(p.reasons)},
+            "statusDetails": {
+                "message": f"{p.profile} is {p.verdict.value}\n" + "\n".join(p.reasons)
+            },
             "stage": "finished",
             "start": start,
             "stop": start,

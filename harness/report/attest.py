@@ -105,8 +105,7 @@ def normalise_fingerprint(text: str) -> str:
     """Accept ``ab12...``, ``AB:12:...`` or ``sha256:ab12...``; return 64 lowercase hex digits."""
     value = text.strip().lower()
     for prefix in ("sha256:", "sha256/", "sha256="):
-        if value.startswith(prefix):
-            value = value[len(prefix) :]
+        value = value.removeprefix(prefix)
     value = value.replace(":", "").replace(" ", "")
     if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
         raise SigningKeyError(
@@ -154,7 +153,9 @@ def load_signing_key(path: Path | None, *, environ: Mapping[str, str] | None = N
     value = env.get(SIGNING_KEY_ENV, "").strip()
     if value:
         if value.startswith("-----BEGIN"):
-            return SigningKey.from_private(_private_from_pem(value.encode(), f"in ${SIGNING_KEY_ENV}"))
+            return SigningKey.from_private(
+                _private_from_pem(value.encode(), f"in ${SIGNING_KEY_ENV}")
+            )
         env_path = Path(value)
         try:
             pem = env_path.read_bytes()
@@ -206,16 +207,20 @@ def _canonical(document: Any) -> bytes:
     return (json.dumps(document, indent=2, ensure_ascii=True) + "\n").encode("ascii")
 
 
+class _Malformed(ValueError):
+    """attestation.json does not have the shape the harness writes (becomes a problem line)."""
+
+
 def _strict_b64decode(text: Any, what: str) -> bytes:
     """Decode standard base64 and insist it is the canonical encoding of the result."""
     if not isinstance(text, str):
-        raise ValueError(f"{what} is not a string")
+        raise _Malformed(f"{what} is not a string")
     try:
         data = base64.b64decode(text, validate=True)
     except binascii.Error as exc:
-        raise ValueError(f"{what} is not valid base64 ({exc})") from None
+        raise _Malformed(f"{what} is not valid base64 ({exc})") from None
     if _b64(data) != text:
-        raise ValueError(f"{what} is not canonical base64")
+        raise _Malformed(f"{what} is not canonical base64")
     return data
 
 
@@ -419,7 +424,7 @@ def verify(
         try:
             parsed = json.loads(raw)
             if not isinstance(parsed, dict):
-                raise ValueError("not a JSON object")
+                raise _Malformed("not a JSON object")
             envelope = parsed
             if _canonical(envelope) != raw:
                 problems.append(
@@ -446,25 +451,28 @@ def verify(
     if envelope is not None:
         try:
             if envelope.get("payloadType") != PAYLOAD_TYPE:
-                raise ValueError(f"payloadType is {envelope.get('payloadType')!r}, not {PAYLOAD_TYPE}")
+                raise _Malformed(
+                    f"payloadType is {envelope.get('payloadType')!r}, not {PAYLOAD_TYPE}"
+                )
             payload = _strict_b64decode(envelope.get("payload"), "payload")
             signatures = envelope.get("signatures")
             if not isinstance(signatures, list) or not signatures:
-                raise ValueError("no signatures")
-            if folder_key is not None:
-                if not _signature_holds(folder_key, keyid, payload, signatures):
-                    problems.append(
-                        f"{ATTESTATION_FILE}: signature does not verify with {PUBLIC_KEY_FILE}"
-                        " (the attestation or the key was replaced or altered)"
-                    )
+                raise _Malformed("no signatures")
+            if folder_key is not None and not _signature_holds(
+                folder_key, keyid, payload, signatures
+            ):
+                problems.append(
+                    f"{ATTESTATION_FILE}: signature does not verify with {PUBLIC_KEY_FILE}"
+                    " (the attestation or the key was replaced or altered)"
+                )
             parsed_statement = json.loads(payload)
             if not isinstance(parsed_statement, dict):
-                raise ValueError("payload is not a JSON object")
+                raise _Malformed("payload is not a JSON object")
             statement = parsed_statement
             if statement.get("_type") != STATEMENT_TYPE:
-                raise ValueError(f"statement _type is {statement.get('_type')!r}")
+                raise _Malformed(f"statement _type is {statement.get('_type')!r}")
             if statement.get("predicateType") != PREDICATE_TYPE:
-                raise ValueError(f"predicateType is {statement.get('predicateType')!r}")
+                raise _Malformed(f"predicateType is {statement.get('predicateType')!r}")
         except ValueError as exc:
             problems.append(f"{ATTESTATION_FILE}: {exc}")
 
@@ -487,14 +495,18 @@ def verify(
                     f"{rel}: content changed since sealing (sha256 attested {subjects[rel]},"
                     f" found {actual})"
                 )
-        predicate = statement.get("predicate") if isinstance(statement.get("predicate"), dict) else None
+        predicate = (
+            statement.get("predicate") if isinstance(statement.get("predicate"), dict) else None
+        )
         ephemeral = _ephemeral_from(predicate)
 
     # 5. Who signed.
     trusted: bool | None = None
     if anchor is not None:
-        trusted = keyid is not None and keyid == anchor and not any(
-            p.startswith(f"{ATTESTATION_FILE}: signature") for p in problems
+        trusted = (
+            keyid is not None
+            and keyid == anchor
+            and not any(p.startswith(f"{ATTESTATION_FILE}: signature") for p in problems)
         )
         if keyid is not None and keyid != anchor:
             problems.append(

@@ -277,7 +277,7 @@ def build_report(
     A run that claims no profile is INCONCLUSIVE.
     """
     not_tested = dict(not_tested or {})
-    no_traffic = {k: list(v) for k, v in (no_traffic or {}).items()}
+    silent: dict[str, list[str]] = {k: list(v) for k, v in (no_traffic or {}).items()}
     catalogue: dict[tuple[str, str], Requirement] = {}
     for req in requirements:
         catalogue.setdefault((req.profile, req.id), req)
@@ -303,7 +303,7 @@ def build_report(
             if check.outcome is not Outcome.SKIP:
                 ran_in_profile[profile] = ran_in_profile.get(profile, 0) + 1
             if check.no_traffic:
-                no_traffic.setdefault(profile, []).append(check.scenario or check.test)
+                silent.setdefault(profile, []).append(check.scenario or check.test)
             for rid in check.requirements:
                 if (profile, rid) in catalogue:
                     verifying.setdefault((profile, rid), []).append(index)
@@ -318,11 +318,7 @@ def build_report(
                 r
                 for r in catalogue.values()
                 if r.profile == profile
-                and (
-                    not r.roles
-                    or set(r.roles) & set(roles)
-                    or (profile, r.id) in verifying
-                )
+                and (not r.roles or set(r.roles) & set(roles) or (profile, r.id) in verifying)
             ),
             key=lambda r: r.id,
         )
@@ -337,7 +333,7 @@ def build_report(
                 not_tested_reason=not_tested.get(req.id),
             )
             results.append(RequirementResult(req, status, indexes, reason))
-        scenarios = tuple(sorted(set(no_traffic.get(profile, ()))))
+        scenarios = tuple(sorted(set(silent.get(profile, ()))))
         verdict, reasons = profile_verdict(results, no_traffic=scenarios)
         extra: list[str] = []
         if ran_in_profile.get(profile, 0) == 0:

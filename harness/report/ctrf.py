@@ -53,7 +53,7 @@ def _test(report: RunReport, check: CheckResult, evidence_path: dict[str, str]) 
         "name": name,
         "status": CTRF_STATUS[check.outcome],
         "rawStatus": check.outcome.value,
-        "duration": int(round((check.duration or 0.0) * 1000)),
+        "duration": round((check.duration or 0.0) * 1000),
         "filePath": path,
         "suite": [check.profile or "conformance", path],
         "tags": list(check.requirements),

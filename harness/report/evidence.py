@@ -284,21 +284,23 @@ def collect_evidence(run_dir: Path) -> tuple[EvidenceItem, ...]:
     # Records whose file never landed (writer died before os.replace) are not listed.
     items: list[EvidenceItem] = []
     for digest, path in on_disk:
-        entry = by_digest.get(digest)
-        media_types: Sequence[str] = sorted(entry["media_types"]) if entry else []
+        found = by_digest.get(digest)
+        media_types: Sequence[str] = sorted(found["media_types"]) if found else []
         items.append(
             EvidenceItem(
                 digest=digest,
                 path=path.relative_to(run_dir).as_posix(),
                 media_type=media_types[0] if media_types else "application/octet-stream",
                 size=path.stat().st_size,
-                labels=tuple(sorted(entry["labels"])) if entry else (),
+                labels=tuple(sorted(found["labels"])) if found else (),
             )
         )
     return tuple(items)
 
 
-def build_evidence_index(run_dir: Path, *, remove_sidecars: bool = True) -> tuple[EvidenceItem, ...]:
+def build_evidence_index(
+    run_dir: Path, *, remove_sidecars: bool = True
+) -> tuple[EvidenceItem, ...]:
     """Write ``evidence/index.json`` from the sidecars and return its items.
 
     Called by the controller once every worker has finished, before the folder is sealed. The

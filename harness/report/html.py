@@ -138,7 +138,7 @@ def _kv_rows(mapping: Mapping[str, Any]) -> str:
             cell = f'<td class="wrap mono">{_e(text)}</td>'
         else:
             cell = f'<td class="wrap">{_e(value)}</td>'
-        rows.append(f"<tr><th scope=\"row\">{_e(key)}</th>{cell}</tr>")
+        rows.append(f'<tr><th scope="row">{_e(key)}</th>{cell}</tr>')
     return "".join(rows) or '<tr><td class="muted">(none recorded)</td></tr>'
 
 
@@ -156,7 +156,7 @@ class _Renderer:
         r = self.r
         name = r.meta.participant.get("name") or "(unnamed participant)"
         self.w(
-            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
+            '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n',
             f"<title>{_e(_verdict_words(r.verdict))}: conformance report for {_e(name)}"
             f" (run {_e(r.meta.run_id)})</title>\n",
@@ -172,7 +172,7 @@ class _Renderer:
         self.orphans()
         self.reproducibility()
         self.w(
-            "<footer class=\"muted\"><p>Written by the Trade Conformance Harness"
+            '<footer class="muted"><p>Written by the Trade Conformance Harness'
             f" {_e(r.meta.harness_version)} (report schema {_e(r.schema_version)}). The machine-"
             "readable source of this page is <code>report.json</code> in the same folder;"
             " <code>attestation.json</code> seals every file of the folder.</p></footer>\n",
@@ -193,7 +193,7 @@ class _Renderer:
             f"<p>{_e(_VERDICT_MEANING[r.verdict])}</p>\n",
         )
         if r.reasons:
-            self.w("<p><strong>Why:</strong></p>\n<ul class=\"reasons\">")
+            self.w('<p><strong>Why:</strong></p>\n<ul class="reasons">')
             for reason in r.reasons:
                 self.w(f"<li>{_e(reason)}</li>")
             self.w("</ul>\n")
@@ -214,7 +214,9 @@ class _Renderer:
 
     def nav(self) -> None:
         items = [("scope", "Scope"), ("signing", "Signing")]
-        items += [(f"profile-{_anchor(p.profile)}", f"Profile {p.profile}") for p in self.r.profiles]
+        items += [
+            (f"profile-{_anchor(p.profile)}", f"Profile {p.profile}") for p in self.r.profiles
+        ]
         items.append(("reproducibility", "Environment and reproducibility"))
         self.w("<nav><ul>")
         for anchor, title in items:
@@ -225,10 +227,14 @@ class _Renderer:
         r, meta = self.r, self.r.meta
         self.w('<section id="scope">\n<h2>Scope: what was certified</h2>\n')
         participant = dict(meta.participant)
-        self.w("<h3>Participant as declared</h3>\n<table><tbody>", _kv_rows(participant), "</tbody></table>\n")
+        self.w(
+            "<h3>Participant as declared</h3>\n<table><tbody>",
+            _kv_rows(participant),
+            "</tbody></table>\n",
+        )
         self.w(
             "<h3>Participant as observed by the harness</h3>\n"
-            "<p class=\"muted\">Endpoints, TLS and signing certificate fingerprints seen on the"
+            '<p class="muted">Endpoints, TLS and signing certificate fingerprints seen on the'
             " wire, not taken from the participant file.</p>\n<table><tbody>",
             _kv_rows(meta.observed),
             "</tbody></table>\n",
@@ -278,8 +284,8 @@ class _Renderer:
         for a in sorted(meta.artefacts, key=lambda x: x.path):
             self.w(
                 f"<tr><td><code>{_e(a.path)}</code></td><td>{_e(a.version or '')}</td>"
-                f"<td>{_provenance(a.provenance)}</td><td class=\"mono\">{_e(a.url)}</td>"
-                f"<td class=\"mono\">{_e(a.sha256)}</td></tr>"
+                f'<td>{_provenance(a.provenance)}</td><td class="mono">{_e(a.url)}</td>'
+                f'<td class="mono">{_e(a.sha256)}</td></tr>'
             )
         if not meta.artefacts:
             self.w('<tr><td colspan="5" class="muted">(no external artefact recorded)</td></tr>')
@@ -308,15 +314,17 @@ class _Renderer:
         s = self.r.signing
         self.w('<section id="signing">\n<h2>Signing</h2>\n')
         if s is None:
-            self.w("<p class=\"note\">This report was not sealed: nothing proves it is unaltered.</p>")
+            self.w(
+                '<p class="note">This report was not sealed: nothing proves it is unaltered.</p>'
+            )
         else:
             self.w(
                 "<p>Every file of this run folder is listed with its SHA-256 in"
                 " <code>attestation.json</code> (a DSSE envelope around an in-toto statement),"
                 " signed with Ed25519. The public key is <code>signing-key.pub</code>.</p>\n"
-                f"<table><tbody><tr><th scope=\"row\">Key id (SHA-256 of the public key)</th>"
-                f"<td class=\"mono\">{_e(s.keyid)}</td></tr>"
-                f"<tr><th scope=\"row\">Key</th><td>"
+                f'<table><tbody><tr><th scope="row">Key id (SHA-256 of the public key)</th>'
+                f'<td class="mono">{_e(s.keyid)}</td></tr>'
+                f'<tr><th scope="row">Key</th><td>'
                 f"{'ephemeral (generated for this run)' if s.ephemeral else 'operator key'}"
                 "</td></tr></tbody></table>\n"
             )
@@ -342,7 +350,7 @@ class _Renderer:
             self.w("</ul>\n")
         if p.no_traffic_scenarios:
             self.w(
-                "<p class=\"note\">Scenarios that saw no traffic (NO_TRAFFIC, never a pass): "
+                '<p class="note">Scenarios that saw no traffic (NO_TRAFFIC, never a pass): '
                 f"{_e(', '.join(p.no_traffic_scenarios))}</p>\n"
             )
         self.w(
@@ -351,7 +359,11 @@ class _Renderer:
         )
         ordered = sorted(
             p.requirements,
-            key=lambda x: (_STATUS_ORDER[x.status], _LEVEL_ORDER[x.requirement.level], x.requirement.id),
+            key=lambda x: (
+                _STATUS_ORDER[x.status],
+                _LEVEL_ORDER[x.requirement.level],
+                x.requirement.id,
+            ),
         )
         for res in ordered:
             self.requirement_row(res)
@@ -370,13 +382,17 @@ class _Renderer:
         self.w(
             f'<tr class="s-{status}" id="req-{_anchor(req.profile)}-{_anchor(req.id)}">'
             f"<td><code>{_e(req.id)}</code></td><td>{_e(req.level.value)}</td>"
-            f"<td>{source_html}</td><td class=\"wrap\">{_e(req.summary)}</td>"
+            f'<td>{source_html}</td><td class="wrap">{_e(req.summary)}</td>'
             f'<td><span class="badge st-{status}">{_e(status)}</span>'
             f"{reason}</td></tr>\n"
         )
         if res.checks:
             checks = [self.r.checks[i] for i in res.checks]
-            open_attr = " open" if res.status in (RequirementStatus.FAILED, RequirementStatus.INCONCLUSIVE) else ""
+            open_attr = (
+                " open"
+                if res.status in (RequirementStatus.FAILED, RequirementStatus.INCONCLUSIVE)
+                else ""
+            )
             self.w(
                 f'<tr class="checks"><td colspan="5"><details{open_attr}><summary>'
                 f"{len(checks)} check{'s' if len(checks) != 1 else ''}: {_e(_outcome_counts(checks))}"
@@ -391,8 +407,14 @@ class _Renderer:
             "<th>Evidence</th><th>Replay</th></tr></thead><tbody>"
         )
         for c in checks:
-            location = f'<br><span class="muted">at</span> <code>{_e(c.location)}</code>' if c.location else ""
-            scenario = f'<br><span class="muted">scenario {_e(c.scenario)}</span>' if c.scenario else ""
+            location = (
+                f'<br><span class="muted">at</span> <code>{_e(c.location)}</code>'
+                if c.location
+                else ""
+            )
+            scenario = (
+                f'<br><span class="muted">scenario {_e(c.scenario)}</span>' if c.scenario else ""
+            )
             self.w(
                 f'<tr><td class="{_OUTCOME_CLASS[c.outcome]}">{_e(c.outcome.value)}'
                 f"{' (no traffic)' if c.no_traffic else ''}</td>"
@@ -408,7 +430,9 @@ class _Renderer:
         for digest in digests:
             item = self.r.evidence_item(digest)
             if item is None:
-                parts.append(f'<code>{_e(digest[:19])}&hellip;</code> <span class="muted">(not in the evidence index)</span>')
+                parts.append(
+                    f'<code>{_e(digest[:19])}&hellip;</code> <span class="muted">(not in the evidence index)</span>'
+                )
                 continue
             href = urllib.parse.quote(item.path, safe="/")
             title = item.labels[0] if item.labels else item.path.rsplit("/", 1)[-1]
@@ -450,7 +474,7 @@ class _Renderer:
         )
         for a in sorted(meta.artefacts, key=lambda x: x.path):
             self.w(
-                f"<tr><td><code>{_e(a.path)}</code></td><td class=\"mono\">{_e(a.sha256)}</td>"
+                f'<tr><td><code>{_e(a.path)}</code></td><td class="mono">{_e(a.sha256)}</td>'
                 f"<td>{_provenance(a.provenance)}</td></tr>"
             )
         self.w("</tbody></table>\n</section>\n")
@@ -474,7 +498,9 @@ def _outcome_counts(checks: Iterable[CheckResult]) -> str:
     counts: dict[Outcome, int] = {}
     for c in checks:
         counts[c.outcome] = counts.get(c.outcome, 0) + 1
-    return ", ".join(f"{n} {o.value}" for o, n in sorted(counts.items(), key=lambda kv: kv[0].value))
+    return ", ".join(
+        f"{n} {o.value}" for o, n in sorted(counts.items(), key=lambda kv: kv[0].value)
+    )
 
 
 def render_html(report: RunReport) -> str:

@@ -28,7 +28,7 @@ def _x(text: object) -> str:
 def _classname(test: str) -> str:
     """``suites/peppol_bis/test_outbound.py::TestX::test_y[p]`` -> ``suites.peppol_bis.test_outbound.TestX``."""
     path, _, rest = test.partition("::")
-    module = path[:-3] if path.endswith(".py") else path
+    module = path.removesuffix(".py")
     parts = [module.replace("/", ".")]
     inner = rest.split("::")[:-1]
     parts += inner
@@ -72,13 +72,19 @@ def _detail(check: CheckResult) -> str:
 
 def _verdict_case(suite: ET.Element, profile: ProfileResult) -> None:
     case = ET.SubElement(
-        suite, "testcase", classname="conformance.verdict", name=f"profile verdict: {profile.profile}"
+        suite,
+        "testcase",
+        classname="conformance.verdict",
+        name=f"profile verdict: {profile.profile}",
     )
     props = ET.SubElement(case, "properties")
     ET.SubElement(props, "property", name="verdict", value=profile.verdict.value)
     if profile.verdict is not Verdict.CONFORMANT:
         failure = ET.SubElement(
-            case, "failure", message=_x(f"{profile.profile} is {profile.verdict.value}"), type=profile.verdict.value
+            case,
+            "failure",
+            message=_x(f"{profile.profile} is {profile.verdict.value}"),
+            type=profile.verdict.value,
         )
         failure.text = _x("\n".join(profile.reasons))
 
@@ -111,7 +117,9 @@ def render_junit(report: RunReport) -> bytes:
         sprops = ET.SubElement(suite, "properties")
         ET.SubElement(sprops, "property", name="run_id", value=_x(report.meta.run_id))
         ET.SubElement(sprops, "property", name="seed", value=str(report.meta.seed))
-        ET.SubElement(sprops, "property", name="harness_version", value=_x(report.meta.harness_version))
+        ET.SubElement(
+            sprops, "property", name="harness_version", value=_x(report.meta.harness_version)
+        )
         profile = next((p for p in report.profiles if p.profile == name), None)
         if profile is not None:
             ET.SubElement(sprops, "property", name="verdict", value=profile.verdict.value)

@@ -47,7 +47,9 @@ def key_file(tmp_path: Path) -> Path:
 
 def test_keyid_is_the_sha256_of_the_der_public_key(key_file: Path) -> None:
     key = load_signing_key(key_file, environ={})
-    der = key.public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    der = key.public.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     assert key.keyid == hashlib.sha256(der).hexdigest()
     assert key.ephemeral is False
     assert repr(key) == f"SigningKey(keyid='{key.keyid}', ephemeral=False)"  # no key material
@@ -55,7 +57,9 @@ def test_keyid_is_the_sha256_of_the_der_public_key(key_file: Path) -> None:
 
 def test_key_from_env_path_or_pem_text(key_file: Path) -> None:
     expected = load_signing_key(key_file, environ={}).keyid
-    assert load_signing_key(None, environ={"CONFORMANCE_SIGNING_KEY": str(key_file)}).keyid == expected
+    assert (
+        load_signing_key(None, environ={"CONFORMANCE_SIGNING_KEY": str(key_file)}).keyid == expected
+    )
     pem_text = key_file.read_text()
     from_text = load_signing_key(None, environ={"CONFORMANCE_SIGNING_KEY": pem_text})
     assert from_text.keyid == expected and not from_text.ephemeral
@@ -80,7 +84,9 @@ def test_without_a_key_a_fresh_ephemeral_key_is_generated() -> None:
         (b"not a key", "not a PEM private key"),
         (
             generate_private_key(SECP256R1()).private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
             ),
             "not Ed25519",
         ),
@@ -133,7 +139,9 @@ def sealed(tmp_path: Path, key_file: Path) -> tuple[Path, SigningKey]:
     return run_dir, key
 
 
-def test_attestation_is_a_dsse_envelope_over_an_in_toto_statement(sealed: tuple[Path, SigningKey]) -> None:
+def test_attestation_is_a_dsse_envelope_over_an_in_toto_statement(
+    sealed: tuple[Path, SigningKey],
+) -> None:
     run_dir, key = sealed
     envelope = json.loads((run_dir / "attestation.json").read_text())
     assert envelope["payloadType"] == PAYLOAD_TYPE == "application/vnd.in-toto+json"
@@ -143,12 +151,23 @@ def test_attestation_is_a_dsse_envelope_over_an_in_toto_statement(sealed: tuple[
     key.public.verify(base64.b64decode(signature["sig"]), pae(PAYLOAD_TYPE, payload))
     statement = json.loads(payload)
     assert statement["_type"] == "https://in-toto.io/Statement/v1"
-    assert statement["predicateType"] == PREDICATE_TYPE == "https://in-toto.io/attestation/test-result/v0.1"
+    assert (
+        statement["predicateType"]
+        == PREDICATE_TYPE
+        == "https://in-toto.io/attestation/test-result/v0.1"
+    )
     names = [s["name"] for s in statement["subject"]]
     files, _ = run_folder_files(run_dir)
     assert names == files
     assert "attestation.json" not in names
-    assert {"report.json", "report.html", "junit.xml", "ctrf.json", "signing-key.pub", "evidence/index.json"} <= set(names)
+    assert {
+        "report.json",
+        "report.html",
+        "junit.xml",
+        "ctrf.json",
+        "signing-key.pub",
+        "evidence/index.json",
+    } <= set(names)
     assert any(n.startswith("allure-results/") for n in names)
     assert any(n.startswith("logs/") for n in names)
     for subject in statement["subject"]:
@@ -165,16 +184,22 @@ def test_predicate_follows_the_test_result_spec(sealed: tuple[Path, SigningKey])
         "suites/peppol_bis/test_outbound.py::test_document_for[credit-note]",
         "suites/peppol_bis/test_outbound.py::test_documents_are_valid[invoice-standard]",
     ]
-    assert predicate["passedTests"] == ["suites/peppol_bis/test_outbound.py::test_document_for[invoice-standard]"]
+    assert predicate["passedTests"] == [
+        "suites/peppol_bis/test_outbound.py::test_document_for[invoice-standard]"
+    ]
     assert predicate["warnedTests"] == []
     assert isinstance(predicate["configuration"], list) and predicate["configuration"]
     signer = next(c for c in predicate["configuration"] if c["name"] == "signing-key")
     assert signer["annotations"] == {"keyid": key.keyid, "ephemeral": False}
-    artefact = next(c for c in predicate["configuration"] if c["name"].endswith("PEPPOL-EN16931-UBL.xslt"))
+    artefact = next(
+        c for c in predicate["configuration"] if c["name"].endswith("PEPPOL-EN16931-UBL.xslt")
+    )
     assert artefact["digest"] == {"sha256": "a" * 64}
 
 
-def test_verify_ok_with_and_without_a_trust_anchor(sealed: tuple[Path, SigningKey], tmp_path: Path) -> None:
+def test_verify_ok_with_and_without_a_trust_anchor(
+    sealed: tuple[Path, SigningKey], tmp_path: Path
+) -> None:
     run_dir, key = sealed
     plain = verify(run_dir)
     assert plain.ok and plain.problems == ()

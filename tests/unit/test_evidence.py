@@ -65,8 +65,7 @@ def test_secrets_are_redacted_before_hashing_and_writing(tmp_path: Path) -> None
     secret = "s3cr3t/token+1"
     store = EvidenceStore(tmp_path, secrets=[secret, ""])
     raw = (
-        f"Authorization: Bearer {secret}\r\n\r\n"
-        f'GET /x?token=s3cr3t%2Ftoken%2B1 {{"t": "{secret}"}}'
+        f'Authorization: Bearer {secret}\r\n\r\nGET /x?token=s3cr3t%2Ftoken%2B1 {{"t": "{secret}"}}'
     ).encode()
     digest = store.put(raw, media_type="message/http", label=f"request with {secret}")
     stored = store.get(digest)
@@ -105,8 +104,14 @@ def _worker(run_dir: str, worker: int, count: int) -> list[str]:
     digests = []
     for i in range(count):
         # every worker writes the shared documents and some of its own
-        digests.append(store.put(f"shared-{i}".encode() * 200, media_type="application/xml", label=f"shared {i}"))
-        digests.append(store.put(f"own-{worker}-{i}".encode(), media_type="text/plain", label=f"w{worker} {i}"))
+        digests.append(
+            store.put(
+                f"shared-{i}".encode() * 200, media_type="application/xml", label=f"shared {i}"
+            )
+        )
+        digests.append(
+            store.put(f"own-{worker}-{i}".encode(), media_type="text/plain", label=f"w{worker} {i}")
+        )
     return digests
 
 
@@ -140,4 +145,7 @@ def test_index_lists_a_file_whose_sidecar_line_was_torn(tmp_path: Path) -> None:
     orphan.write_bytes(b"orphan")
     items = {i.digest: i for i in collect_evidence(tmp_path)}
     assert items[digest].media_type == "application/json"
-    assert items["sha256:" + hashlib.sha256(b"orphan").hexdigest()].media_type == "application/octet-stream"
+    assert (
+        items["sha256:" + hashlib.sha256(b"orphan").hexdigest()].media_type
+        == "application/octet-stream"
+    )

@@ -128,9 +128,13 @@ def test_shuffled_checks_give_the_same_report(sample: RunReport) -> None:
         assert again.dumps() == reference
 
 
-def test_parallel_like_run_differs_only_in_run_id_timestamps_and_durations(sample: RunReport) -> None:
+def test_parallel_like_run_differs_only_in_run_id_timestamps_and_durations(
+    sample: RunReport,
+) -> None:
     """A -n 2 run: other run id and clock, other durations, checks arriving in worker order."""
-    workers = [c for i, c in enumerate(sample.checks) if i % 2] + [c for i, c in enumerate(sample.checks) if not i % 2]
+    workers = [c for i, c in enumerate(sample.checks) if i % 2] + [
+        c for i, c in enumerate(sample.checks) if not i % 2
+    ]
     workers = [replace(c, duration=(c.duration or 0) + 1.5) for c in workers]
     parallel = build_report(
         meta(run_id="20261127T130000Z-ffffff", started="2026-11-27T13:00:00+00:00"),
@@ -141,13 +145,20 @@ def test_parallel_like_run_differs_only_in_run_id_timestamps_and_durations(sampl
         {},
     )
     serial = build_report(
-        sample.meta, catalogue(), {PROFILE: ("sender",)}, list(sample.checks), {"BIS-OUT-009": "no scenario needs attachments yet"}, {}
+        sample.meta,
+        catalogue(),
+        {PROFILE: ("sender",)},
+        list(sample.checks),
+        {"BIS-OUT-009": "no scenario needs attachments yet"},
+        {},
     )
     assert parallel.dumps() != serial.dumps()
     assert _volatile_free(parallel) == _volatile_free(serial)
 
 
-def test_checks_are_sorted_by_test_then_requirements_then_location_then_message(sample: RunReport) -> None:
+def test_checks_are_sorted_by_test_then_requirements_then_location_then_message(
+    sample: RunReport,
+) -> None:
     keys = [(c.test, c.requirements, c.location or "", c.message) for c in sample.checks]
     assert keys == sorted(keys)
 

@@ -54,10 +54,14 @@ def test_trusted_key_and_fingerprint_prove_the_signer(sealed: tuple[Path, str, P
         assert EPHEMERAL_SENTENCE not in proc.stdout
 
 
-def test_tampered_folder_exits_1_naming_the_file(sealed: tuple[Path, str, Path], tmp_path: Path) -> None:
+def test_tampered_folder_exits_1_naming_the_file(
+    sealed: tuple[Path, str, Path], tmp_path: Path
+) -> None:
     copy = tmp_path / "run"
     shutil.copytree(sealed[0], copy)
-    (copy / "junit.xml").write_bytes((copy / "junit.xml").read_bytes().replace(b'failures="2"', b'failures="0"', 1))
+    (copy / "junit.xml").write_bytes(
+        (copy / "junit.xml").read_bytes().replace(b'failures="2"', b'failures="0"', 1)
+    )
     (copy / "allure-results" / "environment.properties").unlink()
     proc = conformance("report", "verify", str(copy))
     assert proc.returncode == 1
@@ -66,7 +70,9 @@ def test_tampered_folder_exits_1_naming_the_file(sealed: tuple[Path, str, Path],
     assert "  - allure-results/environment.properties: missing" in proc.stdout
 
 
-def test_foreign_reseal_passes_integrity_but_fails_the_trusted_key(sealed: tuple[Path, str, Path], tmp_path: Path) -> None:
+def test_foreign_reseal_passes_integrity_but_fails_the_trusted_key(
+    sealed: tuple[Path, str, Path], tmp_path: Path
+) -> None:
     run_dir, keyid, trusted = sealed
     copy = tmp_path / "run"
     shutil.copytree(run_dir, copy)
@@ -85,9 +91,15 @@ def test_foreign_reseal_passes_integrity_but_fails_the_trusted_key(sealed: tuple
         (["report", "verify", "/nonexistent/run-folder"], "does not exist"),
         (["report"], "choose a sub-command"),
         (["report", "verify"], "RUN_FOLDER"),
-        (["report", "verify", ".", "--trusted-key", "a.pub", "--fingerprint", "ab"], "not allowed with"),
+        (
+            ["report", "verify", ".", "--trusted-key", "a.pub", "--fingerprint", "ab"],
+            "not allowed with",
+        ),
         (["report", "verify", ".", "--fingerprint", "xyz"], "64 hex digits"),
-        (["report", "verify", ".", "--trusted-key", "/nonexistent/key.pub"], "cannot read public key"),
+        (
+            ["report", "verify", ".", "--trusted-key", "/nonexistent/key.pub"],
+            "cannot read public key",
+        ),
     ],
 )
 def test_usage_errors_exit_2(args: list[str], message: str, sealed: tuple[Path, str, Path]) -> None:

@@ -40,7 +40,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, RunReport]:
 # -- report.html ----------------------------------------------------------------------------------
 
 
-def test_html_puts_the_verdict_first_in_big_letters_with_reasons(run: tuple[Path, RunReport]) -> None:
+def test_html_puts_the_verdict_first_in_big_letters_with_reasons(
+    run: tuple[Path, RunReport],
+) -> None:
     text = (run[0] / "report.html").read_text("utf-8")
     doc = lxml_html.fromstring(text)
     body = doc.find("body")
@@ -48,7 +50,16 @@ def test_html_puts_the_verdict_first_in_big_letters_with_reasons(run: tuple[Path
     assert first.tag == "header" and first.get("id") == "verdict"
     assert first.find(".//h1").text_content() == "NON CONFORMANT"
     assert "MUST requirement cen-ubl-1.3.16:BR-CO-15 failed" in first.text_content()
-    order = [text.index(marker) for marker in ('id="verdict"', 'id="scope"', 'id="signing"', f'id="profile-{PROFILE}"', 'id="reproducibility"')]
+    order = [
+        text.index(marker)
+        for marker in (
+            'id="verdict"',
+            'id="scope"',
+            'id="signing"',
+            f'id="profile-{PROFILE}"',
+            'id="reproducibility"',
+        )
+    ]
     assert order == sorted(order)
     assert doc.find(".//title").text_content().startswith("NON CONFORMANT")
 
@@ -57,7 +68,10 @@ def test_html_escapes_hostile_strings(run: tuple[Path, RunReport]) -> None:
     text = (run[0] / "report.html").read_text("utf-8")
     assert HOSTILE not in text
     assert "<script" not in text.lower() and "<img" not in text.lower()
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;img src=x onerror=alert(1)&gt;" in text
+    assert (
+        "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;img src=x onerror=alert(1)&gt;"
+        in text
+    )
 
 
 def test_html_escapes_hostile_values_everywhere() -> None:
@@ -69,9 +83,15 @@ def test_html_escapes_hostile_values_everywhere() -> None:
     m.command.append(evil)
     report = build_report(
         m,
-        [req("R<1>", summary=evil), replace(req("R-2"), source=replace(req("R-2").source, url="javascript:alert(1)"))],
+        [
+            req("R<1>", summary=evil),
+            replace(req("R-2"), source=replace(req("R-2").source, url="javascript:alert(1)")),
+        ],
         {PROFILE: (evil,)},
-        [check("R<1>", Outcome.FAIL, message=evil, location=evil, replay=evil, test=evil), check("R-2", Outcome.PASS)],
+        [
+            check("R<1>", Outcome.FAIL, message=evil, location=evil, replay=evil, test=evil),
+            check("R-2", Outcome.PASS),
+        ],
         {},
         {PROFILE: [evil]},
     )
@@ -117,7 +137,14 @@ def test_html_states_scope_signing_and_reproducibility(run: tuple[Path, RunRepor
     assert report.signing is not None and report.signing.keyid in signing
     assert EPHEMERAL_SENTENCE in signing
     repro = doc.get_element_by_id("reproducibility").text_content()
-    for value in ("0.1.0", "3" * 64, "20261127", "a" * 64, "b" * 64, "conformance run --participant p.toml"):
+    for value in (
+        "0.1.0",
+        "3" * 64,
+        "20261127",
+        "a" * 64,
+        "b" * 64,
+        "conformance run --participant p.toml",
+    ):
         assert value in repro
 
 
@@ -150,14 +177,20 @@ def test_html_never_shows_the_secret(run: tuple[Path, RunReport]) -> None:
 
 
 def test_html_of_an_operator_key_omits_the_ephemeral_sentence(tmp_path: Path) -> None:
-    report = replace(build_sample_report(tmp_path, evidence=False), signing=SigningInfo("e" * 64, ephemeral=False))
+    report = replace(
+        build_sample_report(tmp_path, evidence=False),
+        signing=SigningInfo("e" * 64, ephemeral=False),
+    )
     text = render_html(report)
     assert EPHEMERAL_SENTENCE not in text and "e" * 64 in text
 
 
 def test_html_scales_to_thousands_of_checks() -> None:
     requirements = [req(f"R-{i:04d}") for i in range(1000)]
-    checks = [check(f"R-{i % 1000:04d}", Outcome.PASS, test=f"suites/x/test_a.py::test_{i}") for i in range(5000)]
+    checks = [
+        check(f"R-{i % 1000:04d}", Outcome.PASS, test=f"suites/x/test_a.py::test_{i}")
+        for i in range(5000)
+    ]
     checks.append(check("R-0007", Outcome.FAIL, message="the one failure"))
     report = build_report(meta(), requirements, {PROFILE: ("sender",)}, checks, {}, {})
     text = render_html(report)
@@ -199,14 +232,21 @@ def test_junit_parses_and_carries_requirement_properties(run: tuple[Path, RunRep
 
 def test_junit_survives_control_characters_in_messages() -> None:
     report = build_report(
-        meta(), [req("R-1")], {PROFILE: ("sender",)}, [check("R-1", Outcome.FAIL, message="bad\x00byte\x1b[31m")], {}, {}
+        meta(),
+        [req("R-1")],
+        {PROFILE: ("sender",)},
+        [check("R-1", Outcome.FAIL, message="bad\x00byte\x1b[31m")],
+        {},
+        {},
     )
     root = etree.fromstring(render_junit(report))
     assert "bad\ufffdbyte" in root.find(".//failure").get("message")
 
 
 def test_junit_conformant_profile_has_a_passing_verdict_case() -> None:
-    report = build_report(meta(), [req("R-1")], {PROFILE: ("sender",)}, [check("R-1", Outcome.PASS)], {}, {})
+    report = build_report(
+        meta(), [req("R-1")], {PROFILE: ("sender",)}, [check("R-1", Outcome.PASS)], {}, {}
+    )
     assert report.verdict is Verdict.CONFORMANT
     root = etree.fromstring(render_junit(report))
     assert root.get("failures") == "0" and root.get("errors") == "0"
@@ -257,7 +297,9 @@ def test_ctrf_is_deterministic_for_a_run(tmp_path: Path) -> None:
 # -- allure-results/ ------------------------------------------------------------------------------
 
 
-def test_allure_results_one_file_per_test_with_requirement_labels(run: tuple[Path, RunReport]) -> None:
+def test_allure_results_one_file_per_test_with_requirement_labels(
+    run: tuple[Path, RunReport],
+) -> None:
     run_dir, report = run
     results = run_dir / "allure-results"
     files = sorted(results.glob("*-result.json"))
@@ -274,14 +316,20 @@ def test_allure_results_one_file_per_test_with_requirement_labels(run: tuple[Pat
             assert (results / att["source"]).is_file(), att
             assert "/" not in att["source"]
         by_name[data["fullName"]] = data
-    valid = by_name["suites/peppol_bis/test_outbound.py::test_documents_are_valid[invoice-standard]"]
+    valid = by_name[
+        "suites/peppol_bis/test_outbound.py::test_documents_are_valid[invoice-standard]"
+    ]
     assert valid["status"] == "failed"
     labels = {(lab["name"], lab["value"]) for lab in valid["labels"]}
     assert ("requirement", "cen-ubl-1.3.16:BR-CO-15") in labels
     assert ("requirement", "peppol-ubl-3.0.19:PEPPOL-EN16931-R002") in labels
     assert ("suite", PROFILE) in labels and ("severity", "critical") in labels
     assert "TaxInclusiveAmount" in valid["statusDetails"]["message"]
-    assert {"name": "cen-ubl-1.3.16:BR-CO-15", "url": "https://example.org/en16931#BR-CO-15", "type": "link"} in valid["links"]
+    assert {
+        "name": "cen-ubl-1.3.16:BR-CO-15",
+        "url": "https://example.org/en16931#BR-CO-15",
+        "type": "link",
+    } in valid["links"]
     assert [s["status"] for s in valid["steps"]] == ["failed", "passed", "passed"]
     credit = by_name["suites/peppol_bis/test_outbound.py::test_document_for[credit-note]"]
     assert credit["status"] == "broken"
@@ -299,8 +347,13 @@ def test_allure_and_other_projections_agree_on_counts(run: tuple[Path, RunReport
     ctrf = json.loads((run_dir / "ctrf.json").read_text("utf-8"))
     junit = etree.parse(str(run_dir / "junit.xml")).getroot()
     assert ctrf["results"]["summary"]["tests"] == int(junit.get("tests"))
-    assert sum(1 for c in report.checks if c.outcome is Outcome.FAIL) + 1 == int(junit.get("failures"))
-    assert report.to_json()["checks"] == json.loads((run_dir / "report.json").read_text("utf-8"))["checks"]
+    assert sum(1 for c in report.checks if c.outcome is Outcome.FAIL) + 1 == int(
+        junit.get("failures")
+    )
+    assert (
+        report.to_json()["checks"]
+        == json.loads((run_dir / "report.json").read_text("utf-8"))["checks"]
+    )
 
 
 def test_report_catalogue_is_complete(run: tuple[Path, RunReport]) -> None:

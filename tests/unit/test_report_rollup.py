@@ -64,7 +64,9 @@ def status_of(level: Level, outcomes: list[Outcome], *, not_tested: str | None =
         (MUST, [P, S], RequirementStatus.PASSED),
     ],
 )
-def test_requirement_status_truth_table(level: Level, outcomes: list[Outcome], expected: RequirementStatus) -> None:
+def test_requirement_status_truth_table(
+    level: Level, outcomes: list[Outcome], expected: RequirementStatus
+) -> None:
     assert status_of(level, outcomes).status is expected
 
 
@@ -126,7 +128,9 @@ def test_profile_verdict_truth_table(spec, no_traffic, expected: Verdict) -> Non
 
 
 def test_no_traffic_check_makes_the_profile_inconclusive_and_names_the_scenario() -> None:
-    silent = check("R-1", S, scenario="inbound-valid", no_traffic=True, message="no traffic within 30 s")
+    silent = check(
+        "R-1", S, scenario="inbound-valid", no_traffic=True, message="no traffic within 30 s"
+    )
     report = verdict_of([(MUST, [P]), (MUST, [P])], extra_checks=[silent])
     assert report.verdict is Verdict.INCONCLUSIVE
     assert report.profiles[0].no_traffic_scenarios == ("inbound-valid",)
@@ -139,7 +143,11 @@ def test_reasons_name_the_failed_must_requirement() -> None:
 
 
 def test_requirement_of_an_unclaimed_role_is_out_of_scope_unless_checked() -> None:
-    requirements = [req("OUT-1", roles=("sender",)), req("IN-1", roles=("receiver",)), req("IN-2", roles=("receiver",))]
+    requirements = [
+        req("OUT-1", roles=("sender",)),
+        req("IN-1", roles=("receiver",)),
+        req("IN-2", roles=("receiver",)),
+    ]
     report = build_report(
         meta(),
         requirements,
@@ -175,13 +183,19 @@ def test_run_claiming_no_profile_is_inconclusive() -> None:
 
 
 def test_overall_verdict_is_the_worst_profile_verdict() -> None:
-    requirements = [req("A-1", profile="peppol-bis"), req("B-1", profile="tradetrust"), req("B-2", SHOULD, profile="tradetrust")]
+    requirements = [
+        req("A-1", profile="peppol-bis"),
+        req("B-1", profile="tradetrust"),
+        req("B-2", SHOULD, profile="tradetrust"),
+    ]
     checks = [
         check("A-1", P, profile="peppol-bis"),
         check("B-1", P, profile="tradetrust"),
         check("B-2", F, profile="tradetrust"),
     ]
-    report = build_report(meta(), requirements, {"peppol-bis": ("sender",), "tradetrust": ("issuer",)}, checks, {}, {})
+    report = build_report(
+        meta(), requirements, {"peppol-bis": ("sender",), "tradetrust": ("issuer",)}, checks, {}, {}
+    )
     assert [(p.profile, p.verdict) for p in report.profiles] == [
         ("peppol-bis", Verdict.CONFORMANT),
         ("tradetrust", Verdict.PARTIALLY_CONFORMANT),
@@ -192,7 +206,12 @@ def test_overall_verdict_is_the_worst_profile_verdict() -> None:
 
 def test_check_without_profile_counts_for_the_profile_of_its_requirement() -> None:
     report = build_report(
-        meta(), [req("R-1", profile="tradetrust")], {"tradetrust": ("issuer",)}, [check("R-1", F, profile=None)], {}, {}
+        meta(),
+        [req("R-1", profile="tradetrust")],
+        {"tradetrust": ("issuer",)},
+        [check("R-1", F, profile=None)],
+        {},
+        {},
     )
     assert report.verdict is Verdict.NON_CONFORMANT
 
@@ -218,6 +237,8 @@ def test_accept_partial_is_recorded_in_the_report_exit_code() -> None:
     spec = [(MUST, [P]), (SHOULD, [F])]
     requirements = [req(f"R-{i}", level) for i, (level, _) in enumerate(spec)]
     checks = [check(f"R-{i}", o) for i, (_, outs) in enumerate(spec) for o in outs]
-    report = build_report(meta(), requirements, {PROFILE: ("sender",)}, checks, {}, {}, accept_partial=True)
+    report = build_report(
+        meta(), requirements, {PROFILE: ("sender",)}, checks, {}, {}, accept_partial=True
+    )
     assert report.verdict is Verdict.PARTIALLY_CONFORMANT
     assert report.exit_code == 0

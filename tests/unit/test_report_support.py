@@ -30,7 +30,9 @@ SECRET = "tok-9f8e7d6c5b4a"
 HOSTILE = '<script>alert("x")</script> & <img src=x onerror=alert(1)>'
 
 BIS = Source("Peppol BIS Billing 3.0", "3.0.19", "scenario catalogue")
-CEN = Source("CEN EN 16931-1 UBL rules", "1.3.16", "BR-CO-15", "https://example.org/en16931#BR-CO-15")
+CEN = Source(
+    "CEN EN 16931-1 UBL rules", "1.3.16", "BR-CO-15", "https://example.org/en16931#BR-CO-15"
+)
 
 
 def req(
@@ -105,13 +107,34 @@ def meta(run_id: str = RUN_ID, started: str = "2026-11-27T12:00:00+00:00") -> Ru
 
 def catalogue() -> list[Requirement]:
     return [
-        req("BIS-OUT-001", roles=("sender",), summary="The participant produces a document for every scenario."),
-        req("BIS-OUT-003", roles=("sender",), summary="A document produced for a scenario is the document that scenario asks for."),
+        req(
+            "BIS-OUT-001",
+            roles=("sender",),
+            summary="The participant produces a document for every scenario.",
+        ),
+        req(
+            "BIS-OUT-003",
+            roles=("sender",),
+            summary="A document produced for a scenario is the document that scenario asks for.",
+        ),
         req("BIS-IN-001", roles=("receiver",), summary="A valid inbound document is accepted."),
-        req("cen-ubl-1.3.16:BR-CO-15", source=CEN, summary="Invoice total with VAT = total without VAT + VAT."),
+        req(
+            "cen-ubl-1.3.16:BR-CO-15",
+            source=CEN,
+            summary="Invoice total with VAT = total without VAT + VAT.",
+        ),
         req("peppol-ubl-3.0.19:PEPPOL-EN16931-R001", summary="Business process MUST be provided."),
-        req("peppol-ubl-3.0.19:PEPPOL-EN16931-R002", Level.SHOULD, summary="No more than one note SHOULD be present."),
-        req("BIS-OUT-009", Level.MAY, roles=("sender",), summary="The participant MAY add attachments."),
+        req(
+            "peppol-ubl-3.0.19:PEPPOL-EN16931-R002",
+            Level.SHOULD,
+            summary="No more than one note SHOULD be present.",
+        ),
+        req(
+            "BIS-OUT-009",
+            Level.MAY,
+            roles=("sender",),
+            summary="The participant MAY add attachments.",
+        ),
     ]
 
 
@@ -122,18 +145,22 @@ def build_sample_report(run_dir: Path, *, evidence: bool = True) -> RunReport:
     if evidence:
         store = EvidenceStore(run_dir, secrets=[SECRET])
         invoice = (
-            '<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2">'
-            "<cbc:ID xmlns:cbc=\"urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2\">"
-            "INV-1</cbc:ID></Invoice>\n"
-        ).encode()
-        digests["invoice"] = store.put(invoice, media_type="application/xml", label="invoice-standard.xml")
+            b'<?xml version="1.0" encoding="UTF-8"?>\n'
+            b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2">'
+            b'<cbc:ID xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">'
+            b"INV-1</cbc:ID></Invoice>\n"
+        )
+        digests["invoice"] = store.put(
+            invoice, media_type="application/xml", label="invoice-standard.xml"
+        )
         request = (
             "POST /conformance/v1/peppol-bis/documents HTTP/1.1\r\n"
             f"Authorization: Bearer {SECRET}\r\nContent-Type: application/json\r\n\r\n"
             '{"scenario": "invoice-standard", "ruleset": "peppol-ubl-3.0.19"}'
         ).encode()
-        digests["request"] = store.put(request, media_type="message/http", label="POST documents (request)")
+        digests["request"] = store.put(
+            request, media_type="message/http", label="POST documents (request)"
+        )
         digests["response"] = store.put(
             b'{"accepted": false, "rule_ids": ["BR-CO-15"], "message": "totals"}',
             media_type="application/json",
@@ -141,13 +168,29 @@ def build_sample_report(run_dir: Path, *, evidence: bool = True) -> RunReport:
         )
         log = run_dir / "logs" / "reference-participant.log"
         log.parent.mkdir(parents=True, exist_ok=True)
-        log.write_text("INFO listening on 127.0.0.1:43121\nINFO POST /documents 200\n", encoding="utf-8")
-        digests["log"] = store.put(log.read_bytes(), media_type="text/plain", label="reference participant log")
-    ev = lambda *names: tuple(digests[n] for n in names if n in digests)  # noqa: E731
+        log.write_text(
+            "INFO listening on 127.0.0.1:43121\nINFO POST /documents 200\n", encoding="utf-8"
+        )
+        digests["log"] = store.put(
+            log.read_bytes(), media_type="text/plain", label="reference participant log"
+        )
+    ev = lambda *names: tuple(digests[n] for n in names if n in digests)
     replay = "conformance run --participant p.toml --profile peppol-bis --seed 20261127 -- -k invoice-standard"
     checks = [
-        check("BIS-OUT-001", Outcome.PASS, test="suites/peppol_bis/test_outbound.py::test_document_for[invoice-standard]", evidence=ev("request", "invoice"), duration=0.12),
-        check("BIS-OUT-003", Outcome.PASS, test="suites/peppol_bis/test_outbound.py::test_document_for[invoice-standard]", evidence=ev("invoice"), duration=0.01),
+        check(
+            "BIS-OUT-001",
+            Outcome.PASS,
+            test="suites/peppol_bis/test_outbound.py::test_document_for[invoice-standard]",
+            evidence=ev("request", "invoice"),
+            duration=0.12,
+        ),
+        check(
+            "BIS-OUT-003",
+            Outcome.PASS,
+            test="suites/peppol_bis/test_outbound.py::test_document_for[invoice-standard]",
+            evidence=ev("invoice"),
+            duration=0.01,
+        ),
         check(
             "cen-ubl-1.3.16:BR-CO-15",
             Outcome.FAIL,
@@ -173,7 +216,12 @@ def build_sample_report(run_dir: Path, *, evidence: bool = True) -> RunReport:
             location="/Invoice[1]/cbc:Note[2]",
             evidence=ev("invoice"),
         ),
-        check("BIS-OUT-009", Outcome.SKIP, test="suites/peppol_bis/test_outbound.py::test_attachments", message="no attachment scenario"),
+        check(
+            "BIS-OUT-009",
+            Outcome.SKIP,
+            test="suites/peppol_bis/test_outbound.py::test_attachments",
+            message="no attachment scenario",
+        ),
         check(
             "BIS-OUT-001",
             Outcome.ERROR,

@@ -106,8 +106,14 @@ def tamper_cases(run_dir: Path) -> list[TamperCase]:
     for folder in nested:
         rel = f"{folder}/added-later.bin"
         cases.append(TamperCase(f"add:{rel}", rel, _add(rel, b"\x00added")))
-    cases.append(TamperCase("reseal:foreign-key", PUBLIC_KEY_FILE, _forge_and_reseal, needs_trust_anchor=True))
-    cases.append(TamperCase("reseal:foreign-signature", ATTESTATION_FILE, _foreign_signature_original_key))
+    cases.append(
+        TamperCase(
+            "reseal:foreign-key", PUBLIC_KEY_FILE, _forge_and_reseal, needs_trust_anchor=True
+        )
+    )
+    cases.append(
+        TamperCase("reseal:foreign-signature", ATTESTATION_FILE, _foreign_signature_original_key)
+    )
     return cases
 
 
@@ -163,7 +169,14 @@ def test_cases_cover_every_file_of_the_run_folder() -> None:
     assert {c.target for c in CASES if c.id.startswith("delete:")} == set(on_disk)
     assert len(on_disk) >= 12
     kinds = {p.split("/")[0] for p in on_disk}
-    assert {"evidence", "allure-results", "logs", "report.json", "attestation.json", "signing-key.pub"} <= kinds
+    assert {
+        "evidence",
+        "allure-results",
+        "logs",
+        "report.json",
+        "attestation.json",
+        "signing-key.pub",
+    } <= kinds
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
