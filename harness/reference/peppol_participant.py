@@ -16,7 +16,7 @@ import hmac
 import json
 import logging
 import threading
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,9 +39,8 @@ log = logging.getLogger("harness.reference.peppol_participant")
 #: The reference participant reads inbound documents up to this size (the validator's default).
 MAX_INBOUND_BYTES = 100 * 1024 * 1024
 
-#: Rule sets whose documents the reference participant judges when the document's
-#: CustomizationID names none the validator knows: the first that matches the syntax.
-FALLBACK_RULESET = "peppol-ubl-3.0.19"
+#: Rule sets the reference participant supports (what fixtures/participants/reference.toml claims).
+REFERENCE_RULESETS = ("peppol-ubl-3.0.19", "pint-sg-ubl-1.4.1")
 
 
 class UnknownScenarioError(LookupError):
@@ -72,12 +71,12 @@ class Decision:
 class PeppolParticipant:
     """The behaviour of the reference participant under ``variant``.
 
-    Thread-safe: the validator (one warm Saxon engine per process) is used under a lock.
+    Thread-safe: the builder is pure and the validator serialises its own engine use.
     """
 
-    def __init__(self, variant: Variant = GOOD) -> None:
+    def __init__(self, variant: Variant = GOOD, rulesets: Sequence[str] = REFERENCE_RULESETS) -> None:
         self.variant = variant
-        self._lock = threading.Lock()
+        self.rulesets = tuple(rulesets)
 
     # -- sender ----------------------------------------------------------------------------
 
@@ -148,49 +147,71 @@ class PeppolParticipant:
     # -- receiver --------------------------------------------------------------------------
 
     def decide(self, document: bytes) -> Decision:
-        """Accept ``document`` if it passes the rule sets its CustomizationID implies (falling back
-        to peppol-ubl-3.0.19 when it names none); else reject, naming the rules it breaks."""
-        failed, error = self._validate(document)
+        """Accept ``document`` if it passes the rule sets this participant supports; else reject,
+        naming the error/fatal rules it breaks.
+
+        The rule set is the one the document's CustomizationID implies when this participant
+        supports it. A document naming a specification the participant does not support is judged
+        by every supported rule set (it is accepted only if one of them passes it, and a rejection
+        names what fired under each).
+        """
         v = self.variant
-        valid = error is None and not failed
         if v.inbound is Inbound.ACCEPT_ALL:
             return Decision(True, (), "accepted")
-        if valid:
+        judged = self.judge(document)
+        if judged.valid:
             if v.inbound is Inbound.REJECT_VALID:
-                return Decision(False, ("BR-01",), "rejected: BR-01 (the document lacks a specification identifier)")
-            return Decision(True, (), "accepted: the document passes every rule")
-        if error is not None and not failed:
-            rule_ids: tuple[str, ...] = ()
-            message = f"rejected: {error}"
-        else:
-            rule_ids = tuple(dict.fromkeys(fa.id for fa in failed))
-            first = failed[0]
-            more = f" (and {len(rule_ids) - 1} more rule(s))" if len(rule_ids) > 1 else ""
-            message = f"rejected: {first.id} [{first.flag}] at {first.location}: {first.text}{more}"
+                return Decision(False, ("BR-01",), "rejected: BR-01 (specification identifier)")
+            return Decision(True, (), f"accepted: the document passes {', '.join(judged.rulesets)}")
         if v.inbound is Inbound.REJECT_WITHOUT_RULES:
             return Decision(False, (), "rejected")
-        return Decision(False, rule_ids, message)
+        rule_ids = tuple(dict.fromkeys(fa.id for fa in judged.failed))
+        if not judged.failed:
+            return Decision(False, (), f"rejected: {judged.error}")
+        first = judged.failed[0]
+        more = f" (and {len(rule_ids) - 1} more rule(s))" if len(rule_ids) > 1 else ""
+        return Decision(False, rule_ids, f"rejected: {first.id} [{first.flag}] at {first.location}: {first.text}{more}")
 
-    def _validate(self, document: bytes) -> tuple[list[Any], str | None]:
-        """Error/fatal asserts the document fires, and a reason when it cannot be judged."""
+    def judge(self, document: bytes) -> Judged:
+        """Validate ``document`` as :meth:`decide` describes."""
+        from harness.errors import ConfigError as RuleSetError
+        from harness.peppol.rulesets import expand, rulesets_for_document
         from harness.peppol.validation import get_validator
 
         validator = get_validator()
-        with self._lock:
-            result = validator.validate(document, name="inbound.xml")
-            if result.error and _unknown_customization(result.error):
-                from harness.peppol.rulesets import expand
-
-                result = validator.validate(document, name="inbound.xml", rulesets=expand([FALLBACK_RULESET]))
-        failed = [fa for fa in result.failed_asserts if fa.flag in ("fatal", "error")]
-        return failed, result.error
+        probe = validator.validate(document, name="inbound.xml", rulesets=["xsd-ubl-2.1"])
+        if probe.error and not probe.failed_asserts:
+            return Judged(False, (), (), probe.error)  # not XML, or not safe to read
+        try:
+            implied = rulesets_for_document(probe.customization_id, probe.syntax or "ubl")[0]
+        except RuleSetError:
+            implied = None
+        candidates = [implied] if implied in self.rulesets else list(self.rulesets)
+        failed: list[Any] = []
+        errors: list[str] = []
+        for ruleset in candidates:
+            result = validator.validate(document, name="inbound.xml", rulesets=expand([ruleset]))
+            if result.valid:
+                return Judged(True, tuple(result.rulesets), (), None)
+            failed += [fa for fa in result.failed_asserts if fa.flag in ("fatal", "error")]
+            if result.error:
+                errors.append(result.error)
+        return Judged(False, tuple(candidates), tuple(failed), "; ".join(errors) or None)
 
     def warm_up(self) -> None:
         """Compile the validator's stylesheets now rather than on the first inbound document."""
-        from harness.peppol.scenarios import build_document
+        from harness.peppol.rulesets import expand
+        from harness.peppol.validation import get_validator
 
-        document = build_document("invoice-standard", FALLBACK_RULESET, seed=0)
-        self.decide(document)
+        get_validator().warm(expand(self.rulesets))
+
+
+@dataclass(frozen=True)
+class Judged:
+    valid: bool
+    rulesets: tuple[str, ...]
+    failed: tuple[Any, ...]  #: error/fatal FailedAsserts
+    error: str | None
 
 
 def _is_credit_note(scenario_id: str) -> bool:
@@ -211,10 +232,6 @@ def _without_vat_breakdown(document: bytes) -> bytes:
     for subtotal in tree.getroot().findall("cac:TaxTotal/cac:TaxSubtotal", NS):
         subtotal.getparent().remove(subtotal)
     return bytes(etree.tostring(tree, xml_declaration=True, encoding="UTF-8", pretty_print=True))
-
-
-def _unknown_customization(error: str) -> bool:
-    return "CustomizationID" in error
 
 
 # ------------------------------------------------------------------------------------------ app

@@ -97,39 +97,54 @@ _CATALOGUE: tuple[Variant, ...] = (
         "wrong-totals",
         "Writes the invoice total with VAT (BT-112) 1.00 higher than the sum of the total without "
         "VAT and the VAT total.",
-        frozenset(),
+        frozenset(
+            _q(_CEN, "BR-CO-15", "BR-CO-16")
+            | _q(_SG, "BR-CO-15-GST-SG", "BR-CO-16-GST-SG", "ibr-co-15", "ibr-co-16")
+        ),
         document_fault=DocumentFault.WRONG_TOTALS,
     ),
     Variant(
         "missing-buyer-reference",
         "Leaves out the buyer reference (BT-10) and the purchase order reference (BT-13).",
-        frozenset(),
+        frozenset(_q(_BIS, "PEPPOL-EN16931-R003") | _q(_SG, "PEPPOL-EN16931-R003-SG")),
         document_fault=DocumentFault.MISSING_BUYER_REFERENCE,
     ),
     Variant(
         "invalid-currency-code",
-        f"Writes the invoice currency (BT-5) as {INVALID_CODE}, which is not an ISO 4217 code.",
-        frozenset(),
+        f"Writes the invoice currency (BT-5) as {INVALID_CODE}, which is not an ISO 4217 code (the PINT "
+        "SG scenarios that ask for SGD also get the wrong currency: BIS-OUT-003).",
+        frozenset(
+            {"BIS-OUT-003"}
+            | _q(_CEN, "BR-CL-03", "BR-CL-04")
+            | _q(_BIS, "PEPPOL-EN16931-CL007")
+            | _q(_SG, "BR-113-GST-SG", "ibr-cl-03", "ibr-cl-04")
+        ),
         document_fault=DocumentFault.INVALID_CURRENCY,
     ),
     Variant(
         "invalid-unit-code",
         f"Writes the unit of measure of the first line (BT-130) as {INVALID_CODE}, which is not a "
         "UN/ECE Recommendation 20 code.",
-        frozenset(),
+        frozenset(_q(_CEN, "BR-CL-23") | _q(_SG, "ibr-cl-23")),
         document_fault=DocumentFault.INVALID_UNIT_CODE,
     ),
     Variant(
         "wrong-customization-id",
         "Writes the Peppol BIS 2.0 specification identifier (BT-24) instead of the one of the "
-        "rule set asked for.",
-        frozenset(),
+        "rule set asked for (so the document is not the scenario asked for either: BIS-OUT-003).",
+        frozenset({"BIS-OUT-003"} | _q(_BIS, "PEPPOL-EN16931-R004") | _q(_SG, "PEPPOL-EN16931-R004-SG")),
         document_fault=DocumentFault.WRONG_CUSTOMIZATION_ID,
     ),
     Variant(
         "drops-vat-breakdown",
-        "Leaves out the VAT breakdown (BG-23) while keeping the VAT total.",
-        frozenset(),
+        "Leaves out the VAT breakdown (BG-23) while keeping the VAT total (the document no longer shows "
+        "the scenario's VAT categories either: BIS-OUT-003).",
+        frozenset(
+            {"BIS-OUT-003"}
+            | _q(_CEN, "BR-CO-18", "BR-S-01", "BR-Z-01", "BR-E-01", "BR-AE-01", "BR-IC-01", "BR-G-01", "BR-O-01")
+            | _q(_BIS, "PEPPOL-EN16931-R053", "PEPPOL-EN16931-R054")
+            | _q(_SG, "BR-CO-18-GST-SG", "BR-NG-01-GST-SG", "PEPPOL-EN16931-R053-SG", "PEPPOL-EN16931-R054-SG")
+        ),
         document_fault=DocumentFault.DROPS_VAT_BREAKDOWN,
     ),
     Variant(
