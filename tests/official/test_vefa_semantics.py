@@ -277,3 +277,37 @@ def test_negative_ids_qualify_each_fired_id_by_the_rule_set_that_has_it() -> Non
         "cen-ubl-1.3.14.1:BR-01": ["p/x.xml#1"],
         "peppol-ubl-3.0.19:PEPPOL-X": ["p/x.xml#3"],
     }
+
+
+def test_negative_ids_of_the_official_corpus() -> None:
+    """Every rule an official test makes fire is credited to a rule set of its configuration."""
+    from harness.peppol.rulesets import rule_catalogue
+
+    negatives = negative_ids()
+    assert negatives["cen-ubl-1.3.16:BR-01"] == [
+        "cen/en16931-1.3.16/test/Invoice-unit-UBL/BR-01.xml#2",
+    ]
+    # the one Profile 01 test set runs CEN 1.3.14.1 + Peppol; its id belongs to the Peppol rules
+    assert (
+        "peppol/bis-billing-3.0.19/rules/unit-UBL-PEPPOL/PEPPOL-COMMON-EAS.xml#2"
+        in negatives["peppol-ubl-3.0.19:PEPPOL-EN16931-CL008"]
+    )
+    assert not any(qid.startswith("cen-ubl-1.3.14.1:") for qid in negatives)
+    by_ruleset: dict[str, int] = {}
+    for qid in negatives:
+        by_ruleset[qid.split(":", 1)[0]] = by_ruleset.get(qid.split(":", 1)[0], 0) + 1
+    assert by_ruleset == {
+        "cen-ubl-1.3.16": 199,
+        "cen-cii-1.3.16": 2,
+        "peppol-ubl-3.0.19": 144,
+        "peppol-cii-3.0.19": 80,
+    }
+    # nothing an official test expects to fire is left uncredited
+    for ts in official_corpus():
+        known = {rule.id for r in ts.rulesets for rule in rule_catalogue(r)}
+        for case in ts.cases:
+            for exp in case.expectations:
+                if exp.fires:
+                    assert exp.rule_id in known, (
+                        f"{case.ref}: {exp.rule_id} is in no rule set of {ts.rulesets}"
+                    )
