@@ -209,7 +209,7 @@ _STEP = re.compile(
     /(?:
         \*:(?P<iso_local>[^\[/]+)\[namespace-uri\(\)='(?P<iso_ns>[^']*)'\]\[(?P<iso_pos>\d+)\]
       | Q\{(?P<q_ns>[^}]*)\}(?P<q_local>[^\[/]+)\[(?P<q_pos>\d+)\]
-      | @\*\[local-name\(\)='(?P<isoa_local>[^']*)'\s+and\s+namespace-uri\(\)='(?P<isoa_ns>[^']*)'\]
+      | @\*\[local-name\(\)='(?P<isoa_local>[^']*)'\s*and\s*namespace-uri\(\)='(?P<isoa_ns>[^']*)'\]
       | @Q\{(?P<qa_ns>[^}]*)\}(?P<qa_local>[^\[/]+)
       | @(?P<a_name>[\w.:-]+)
       | (?P<kind>text|comment|processing-instruction)\(\)(?:\[(?P<kind_pos>\d+)\])?
