@@ -75,9 +75,9 @@ def _sync(args: argparse.Namespace) -> int:
         report = store.sync(progress, keys=keys)
     except ArtefactError as exc:
         progress.done()
-        report = getattr(exc, "report", None)
-        if report is not None:
-            print(_summary(report), file=sys.stderr)
+        partial = getattr(exc, "report", None)
+        if partial is not None:
+            print(_summary(partial), file=sys.stderr)
         raise
     progress.done()
     print(_summary(report), file=sys.stderr)

@@ -75,8 +75,7 @@ def _human(result: object, out: TextIO) -> None:
     out.write(f"{result.file}: {verdict}{sets}\n")
     if result.error:
         out.write(f"  error: {result.error}\n")
-    for fa in result.failed_asserts:
-        out.write(f"  {fa.id} [{fa.flag}] at {fa.location} ({fa.ruleset}): {fa.text}\n")
+    out.writelines(f"  {fa.id} [{fa.flag}] at {fa.location} ({fa.ruleset}): {fa.text}\n" for fa in result.failed_asserts)
 
 
 def run(args: argparse.Namespace) -> int:

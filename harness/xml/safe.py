@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 DEFAULT_MAX_BYTES = 100 * 2**20
 
 _XML_DECL = re.compile(rb"""^<\?xml\s[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
-_SINGLE_BYTE = re.compile(r"^(iso-?8859-\d+|latin-?\d|windows-125\d|cp125\d|us-ascii|ascii)$", re.I)
+_SINGLE_BYTE = re.compile(r"^(iso-?8859-\d+|latin-?\d|windows-125\d|cp125\d|us-ascii|ascii)$", re.IGNORECASE)
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
     (codecs.BOM_UTF32_BE, "utf-32-be"),
@@ -104,7 +104,7 @@ def _declares_doctype(data: bytes) -> bool:
         elif text.startswith("<!DOCTYPE", i) or text.startswith("<!doctype", i):
             return True
         else:
-            return False
+            break
     return False
 
 

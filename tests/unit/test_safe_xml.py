@@ -89,7 +89,7 @@ def test_declared_utf8_with_latin1_bytes_is_an_encoding_error() -> None:
 
 
 def test_declared_latin1_with_utf8_bytes_is_an_encoding_error() -> None:
-    doc = '<?xml version="1.0" encoding="ISO-8859-1"?><Invoice><Note>café</Note></Invoice>'.encode("utf-8")
+    doc = '<?xml version="1.0" encoding="ISO-8859-1"?><Invoice><Note>café</Note></Invoice>'.encode()
     with pytest.raises(UntrustedInputError, match="declares encoding 'ISO-8859-1' but its non-ASCII bytes are UTF-8"):
         parse_untrusted(doc, name="enc.xml")
 

@@ -9,7 +9,13 @@ import pytest
 
 from harness.artefacts.store import ArtefactStore
 from harness.errors import ConfigError
-from harness.peppol.validation import AssertCheck, DocumentValidator, FailedAssert, ValidationResult, get_validator
+from harness.peppol.validation import (
+    AssertCheck,
+    DocumentValidator,
+    FailedAssert,
+    ValidationResult,
+    get_validator,
+)
 from harness.xml.schematron import normalise_location, parse_svrl
 
 BASE = "peppol/bis-billing-3.0.19/rules/examples/base-example.xml"
@@ -152,9 +158,9 @@ def test_pint_sg_example_is_valid_and_shared_rules_report_once(validator: Docume
         (b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>', "document declares a DTD/entities"),
         (b"<Order xmlns='urn:x'/>", "is not a UBL 2.1 Invoice or CreditNote or a CII CrossIndustryInvoice"),
         (
-            b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2" '
+            (b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2" '
             b'xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">'
-            b"<cbc:CustomizationID>urn:example:other</cbc:CustomizationID></Invoice>",
+            b"<cbc:CustomizationID>urn:example:other</cbc:CustomizationID></Invoice>"),
             "choose the rule sets with --rules",
         ),
     ],
@@ -216,9 +222,9 @@ _CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
             "/Invoice[1]/cbc:ID[1]/@schemeID",
         ),
         (
-            "/Q{urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100}CrossIndustryInvoice[1]"
+            ("/Q{urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100}CrossIndustryInvoice[1]"
             "/Q{urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100}ExchangedDocument[1]"
-            "/Q{urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100}IssueDateTime[1]",
+            "/Q{urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100}IssueDateTime[1]"),
             "/rsm:CrossIndustryInvoice[1]/rsm:ExchangedDocument[1]/ram:IssueDateTime[1]",
         ),
         (
