@@ -97,6 +97,25 @@ def _sg_registered(invoice: Invoice) -> bool:
     return bool(_categories(invoice) & _SG_REGISTERED_CATEGORIES)
 
 
+def _standard_rated_lines_worth_a_unit(invoice: Invoice) -> bool:
+    """The first standard rated line's rate group has line net amounts of at least 2.00.
+
+    BR-S-08 (CEN 1.3.14.1) has a second branch meant for credit notes that an invoice also
+    satisfies when its S allowances/charges at that rate alone come within 1 of the taxable
+    amount, i.e. when the lines of that rate add up to less than 1 (or exactly 1: the rule
+    subtracts in floating point): then a wrong line net amount does not make BR-S-08 fire.
+    """
+    first = next((line for line in invoice.lines if line.tax_category.code == "S"), None)
+    if first is None:
+        return False
+    nets = calculate(invoice).line_net_amounts
+    group = sum(
+        (net for line, net in zip(invoice.lines, nets) if line.tax_category.key == first.tax_category.key),
+        Decimal(0),
+    )
+    return group >= 2
+
+
 def _all_of(*predicates: _Predicate) -> _Predicate:
     return lambda inv: all(p(inv) for p in predicates)
 
@@ -198,7 +217,7 @@ _CATALOGUE: tuple[Mutation, ...] = (
         _BIS,
         _q(PEPPOL, "PEPPOL-EN16931-R120") | _q(CEN, "BR-CO-10", "BR-S-08"),
         faults=lambda inv, calc: UblFaults(line_net_amount_delta=("S", Decimal(10))),
-        when=lambda inv: any(line.tax_category.code == "S" for line in inv.lines),
+        when=_standard_rated_lines_worth_a_unit,
     ),
     # ---- Peppol BIS Billing 3.0: mandatory information --------------------------------------
     Mutation(
