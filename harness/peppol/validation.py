@@ -128,8 +128,17 @@ class _CompiledStage:
     #: (id, flag, rule keys) per distinct assert id, catalogue order; a rule key is
     #: (pattern or None, context) matching :attr:`SvrlReport.fired_rules`.
     index: tuple[tuple[str, str, frozenset[tuple[str | None, str]]], ...]
+    #: rule key -> the assert ids of that rule (the inverse of ``index``).
+    ids_by_rule: dict[tuple[str | None, str], tuple[str, ...]] = field(default_factory=dict)
     #: ruleset label -> (pass checks, not-applicable checks) by id, built once per label.
     prebuilt: dict[str, tuple[dict[str, AssertCheck], dict[str, AssertCheck]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        inverse: dict[tuple[str | None, str], list[str]] = {}
+        for i, _, keys in self.index:
+            for key in keys:
+                inverse.setdefault(key, []).append(i)
+        self.ids_by_rule = {k: tuple(v) for k, v in inverse.items()}
 
     def checks_for(self, label: str) -> tuple[dict[str, AssertCheck], dict[str, AssertCheck]]:
         hit = self.prebuilt.get(label)
@@ -398,16 +407,19 @@ class DocumentValidator:
         for f in report.findings:
             failed.append(FailedAssert(f.id, f.flag, f.location, f.text, label))
             locations.setdefault(f.id, []).append(f.location)
-        fired = report.fired_rules
         passed, na = compiled.checks_for(label)
-        for i, flag, keys in compiled.index:
+        by_rule = compiled.ids_by_rule
+        held: set[str] = set()
+        for key in report.fired_rules:
+            ids = by_rule.get(key)
+            if ids:
+                held.update(ids)
+        for i, flag, _ in compiled.index:
             locs = locations.pop(i, None)
             if locs is not None:
                 checks.append(AssertCheck(label, i, flag, "fail", tuple(locs)))
-            elif not fired.isdisjoint(keys):
-                checks.append(passed[i])
             else:
-                checks.append(na[i])
+                checks.append(passed[i] if i in held else na[i])
         for i, locs in locations.items():  # fired ids the catalogue does not list
             flag = next(f.flag for f in report.findings if f.id == i)
             checks.append(AssertCheck(label, i, flag, "fail", tuple(locs)))
