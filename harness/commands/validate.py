@@ -74,7 +74,10 @@ def _human(result: object, out: TextIO) -> None:
     sets = f" [{', '.join(result.rulesets)}]" if result.rulesets else ""
     out.write(f"{result.file}: {verdict}{sets}\n")
     if result.error:
-        out.write(f"  error: {result.error}\n")
+        error = result.error
+        if error.startswith(f"{result.file}: "):  # the file was named on the line above
+            error = error[len(result.file) + 2 :]
+        out.write(f"  error: {error}\n")
     out.writelines(f"  {fa.id} [{fa.flag}] at {fa.location} ({fa.ruleset}): {fa.text}\n" for fa in result.failed_asserts)
 
 

@@ -266,6 +266,11 @@ class DocumentValidator:
         if isinstance(rulesets, str):
             raise ConfigError("rulesets must be a sequence of rule-set ids, not one string")
         ids = tuple(dict.fromkeys(rulesets))
+        if not ids:
+            raise ConfigError(
+                "an empty list of rule sets was given; pass rule-set ids, or None to choose them by "
+                "the document's CustomizationID"
+            )
         for i in ids:
             rs.get_ruleset(i)  # ConfigError listing the valid ids
         return ids

@@ -183,6 +183,8 @@ def test_ruleset_for_another_syntax_is_an_error(validator: DocumentValidator) ->
 def test_unknown_ruleset_id_is_a_config_error(validator: DocumentValidator) -> None:
     with pytest.raises(ConfigError, match="valid ids: xsd-ubl-2.1"):
         validator.validate(doc(BASE), rulesets=["peppol-ubl-2.0"])
+    with pytest.raises(ConfigError, match="an empty list of rule sets"):
+        validator.validate(doc(BASE), rulesets=[])
 
 
 def test_size_limit_applies_to_validate_and_validate_file(tmp_path) -> None:  # type: ignore[no-untyped-def]

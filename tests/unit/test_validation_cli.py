@@ -140,3 +140,24 @@ def test_artefacts_sync_from_a_mirror_and_list(tmp_path: Path) -> None:
     assert listing.returncode == 0
     assert all(line.startswith("cache   third-party copy") for line in listing.stdout.splitlines())
     assert "24 pinned: 0 in the mirror, 24 in the cache, 0 missing" in listing.stderr
+
+
+def test_human_output_gives_the_reason_a_file_could_not_be_read(files: dict[str, Path]) -> None:
+    proc = conformance("validate", str(files["broken"]))
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines() == [
+        f"{files['broken']}: INVALID",
+        "  error: not well-formed XML at line 2, column 17: Opening and ending tag mismatch: oops line 2 and Invoice",
+    ]
+
+
+def test_cli_and_validator_modules_import_nothing_heavy_until_used() -> None:
+    code = (
+        "import sys, harness.cli, harness.commands.validate, harness.commands.artefacts, "
+        "harness.peppol.validation, harness.peppol.rulesets, harness.artefacts, harness.xml.safe, "
+        "harness.xml.schematron\n"
+        "heavy = sorted(m for m in ('saxonche', 'lxml', 'httpx') if m in sys.modules)\n"
+        "print(','.join(heavy))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=120)
+    assert proc.stdout.strip() == ""
