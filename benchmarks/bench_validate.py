@@ -169,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         wall_bare += sum(d.bare_ns[-1] for d in docs)
 
     n = len(docs) * args.iterations
-    rows = []
+    rows: list[dict[str, object]] = []
     width = max(len(d.label) for d in docs)
     print(
         f"{len(docs)} documents x {args.iterations} iterations (warm-up {args.warmup}); "
@@ -200,9 +200,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     harness_dps = n / (wall_harness / 1e9)
     bare_dps = n / (wall_bare / 1e9)
     ratio = wall_harness / wall_bare
-    ratio_median = statistics.median(r["ratio_p50"] for r in rows)
-    target = next(r for r in rows if r["key"] == TARGET_KEY)
-    ok_p50 = target["harness_p50_ms"] <= TARGET_P50_MS
+    ratio_median = statistics.median(
+        _percentile(d.harness_ns, 50) / _percentile(d.bare_ns, 50) for d in docs
+    )
+    target_p50 = next(_percentile(d.harness_ns, 50) for d in docs if d.key == TARGET_KEY)
+    ok_p50 = target_p50 <= TARGET_P50_MS
     ok_ratio = ratio <= TARGET_RATIO
     print()
     print(f"throughput: harness {harness_dps:.1f} docs/s, bare {bare_dps:.1f} docs/s (one thread)")
@@ -210,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"harness/bare: {ratio:.2f} over the corpus (total time); median per-document p50 ratio {ratio_median:.2f}"
     )
     print(
-        f"target base-example.xml p50 <= {TARGET_P50_MS:g} ms: {target['harness_p50_ms']:.2f} ms "
+        f"target base-example.xml p50 <= {TARGET_P50_MS:g} ms: {target_p50:.2f} ms "
         f"{'MET' if ok_p50 else 'MISSED'}"
     )
     print(f"target harness/bare <= {TARGET_RATIO:g}: {ratio:.2f} {'MET' if ok_ratio else 'MISSED'}")
