@@ -73,13 +73,13 @@ def negative_cases(profile_id: str, rulesets: Sequence[str]) -> dict[str, list[s
     cases: dict[str, list[str]] = {}
     expanded = set(rs.expand(list(rulesets)))
     if profile_id == "peppol-bis":
-        from harness.peppol.mutations import MUTATIONS
+        from harness.peppol.mutations import all_mutations
         from harness.reference.peppol_variants import VARIANTS
 
         for variant in VARIANTS.values():
             for rid in variant.declared:
                 cases.setdefault(rid, []).append(f"variant:{variant.name}")
-        for mutation in MUTATIONS:
+        for mutation in all_mutations():
             for rid in mutation.declared:
                 if rid.split(":", 1)[0] in expanded:
                     cases.setdefault(rid, []).append(f"mutation:{mutation.id}")

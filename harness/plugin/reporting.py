@@ -38,7 +38,7 @@ def write_report(
     from harness.plugin.session import environment
     from harness.profiles import get_profile
     from harness.report.attest import load_signing_key
-    from harness.report.builder import build_report
+    from harness.report.builder import SigningInfo, build_report
     from harness.report.model import ArtefactInfo, RunMeta
     from harness.report.writer import write_run_folder
     from harness.requirements import catalogue
@@ -99,7 +99,8 @@ def write_report(
         checks=session_plugin.checks,
         not_tested={},
         no_traffic=no_traffic,
+        signing=SigningInfo(keyid=key.keyid, ephemeral=key.ephemeral),
     )
-    write_run_folder(ctx.run_dir, report, key)
+    report = write_run_folder(ctx.run_dir, report, key, secrets=participant.secrets)
     verdicts = {p.profile: p.verdict.value for p in report.profiles}
     return ctx.run_dir / "report.json", verdicts

@@ -60,11 +60,12 @@ def test_valid_document_is_accepted(
 def test_invalid_document_is_rejected(
     inbound_invalid_case: tuple[str, str], peppol_driver: Any, evidence: Any, checks: Any, run_seed: int
 ) -> None:
+    from harness.peppol.cases import mutated_document
     from harness.peppol.mutations import get_mutation
 
     ruleset, mutation_id = inbound_invalid_case
     mutation = get_mutation(mutation_id)
-    document = mutation.build(ruleset, seed=run_seed)
+    document = mutated_document(mutation_id, ruleset, seed=run_seed)
     broken = sorted(rule_ids_named(mutation.declared))
     result, refs = _deliver(peppol_driver, evidence, document,
                             f"{ruleset} {mutation_id}: invalid document sent (breaks {', '.join(broken)})")
