@@ -174,19 +174,21 @@ class PeppolParticipant:
 
     def judge(self, document: bytes) -> Judged:
         """Validate ``document`` as :meth:`decide` describes."""
-        from harness.errors import ConfigError as RuleSetError
-        from harness.peppol.rulesets import expand, rulesets_for_document
+        from harness.peppol.rulesets import expand
         from harness.peppol.validation import get_validator
 
         validator = get_validator()
-        probe = validator.validate(document, name="inbound.xml", rulesets=["xsd-ubl-2.1"])
-        if probe.error and not probe.failed_asserts:
-            return Judged(False, (), (), probe.error)  # not XML, or not safe to read
-        try:
-            implied = rulesets_for_document(probe.customization_id, probe.syntax or "ubl")[0]
-        except RuleSetError:
-            implied = None
-        candidates = [implied] if implied in self.rulesets else list(self.rulesets)
+        first = validator.validate(document, name="inbound.xml")  # rule sets from the CustomizationID
+        if first.rulesets and first.rulesets[0] in self.rulesets:
+            fired = tuple(fa for fa in first.failed_asserts if fa.flag in ("fatal", "error"))
+            return Judged(first.valid, first.rulesets, fired, first.error)
+        if first.error and not first.customization_id and first.syntax is None:
+            # not a UBL document: what the UBL schema says about it is the reason
+            probe = validator.validate(document, name="inbound.xml", rulesets=["xsd-ubl-2.1"])
+            if not probe.failed_asserts:
+                return Judged(False, (), (), probe.error or first.error)
+            return Judged(False, probe.rulesets, tuple(probe.failed_asserts), probe.error)
+        candidates = list(self.rulesets)
         failed: list[Any] = []
         errors: list[str] = []
         for ruleset in candidates:
