@@ -160,7 +160,9 @@ class ArtefactLock(Mapping[str, LockEntry]):
             try:
                 text = Path(path).read_text("utf-8")
             except OSError as exc:
-                raise ArtefactError(f"cannot read the artefact lock {path}: {exc.strerror}") from None
+                raise ArtefactError(
+                    f"cannot read the artefact lock {path}: {exc.strerror}"
+                ) from None
             source = str(path)
         try:
             raw = json.loads(text)

@@ -63,7 +63,9 @@ def entry_from_manifest(m: Mapping[str, Any]) -> LockEntry:
     archive_bytes = None
     if m.get("archive_sha256"):
         if "!/" not in origin_path:
-            raise ValueError(f"{m['path']}: archive_sha256 set but origin_path has no 'zip!/member'")
+            raise ValueError(
+                f"{m['path']}: archive_sha256 set but origin_path has no 'zip!/member'"
+            )
         member = origin_path.split("!/", 1)[1]
         archive_url = str(m["official_url"])
         archive_sha = str(m["archive_sha256"])
@@ -106,9 +108,13 @@ def build_lock(manifest_bytes: bytes) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.artefacts.lockgen", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m harness.artefacts.lockgen", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("manifest", type=Path, help="the mirror's MANIFEST.json")
-    parser.add_argument("-o", "--output", type=Path, default=DEFAULT_OUTPUT, help="lock file to write")
+    parser.add_argument(
+        "-o", "--output", type=Path, default=DEFAULT_OUTPUT, help="lock file to write"
+    )
     args = parser.parse_args(argv)
     try:
         lock = build_lock(args.manifest.read_bytes())

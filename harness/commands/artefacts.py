@@ -17,12 +17,20 @@ from pathlib import Path
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="artefacts_command", metavar="ACTION")
-    p_sync = sub.add_parser("sync", help="download (or copy from a mirror) and verify every pinned file")
-    p_sync.add_argument("--mirror", type=Path, metavar="DIR", help="offline mirror to copy from (no network)")
-    p_sync.add_argument("--only", metavar="PREFIX", default="", help="only keys starting with PREFIX")
+    p_sync = sub.add_parser(
+        "sync", help="download (or copy from a mirror) and verify every pinned file"
+    )
+    p_sync.add_argument(
+        "--mirror", type=Path, metavar="DIR", help="offline mirror to copy from (no network)"
+    )
+    p_sync.add_argument(
+        "--only", metavar="PREFIX", default="", help="only keys starting with PREFIX"
+    )
     p_list = sub.add_parser("list", help="list the pinned files, their provenance and availability")
     p_list.add_argument("--mirror", type=Path, metavar="DIR", help="offline mirror to look in")
-    p_list.add_argument("--only", metavar="PREFIX", default="", help="only keys starting with PREFIX")
+    p_list.add_argument(
+        "--only", metavar="PREFIX", default="", help="only keys starting with PREFIX"
+    )
 
 
 class _Progress:
@@ -44,9 +52,16 @@ class _Progress:
         elif self.tty:
             sys.stderr.write("\r\033[K" + line[:160])
             sys.stderr.flush()
-        elif p.action in ("downloaded", "skipped") or p.index == p.total or time.monotonic() - self.last > 2:
+        elif (
+            p.action in ("downloaded", "skipped")
+            or p.index == p.total
+            or time.monotonic() - self.last > 2
+        ):
             self.last = time.monotonic()
-            print(line + (f" ({p.detail})" if p.detail and p.action == "skipped" else ""), file=sys.stderr)
+            print(
+                line + (f" ({p.detail})" if p.detail and p.action == "skipped" else ""),
+                file=sys.stderr,
+            )
 
     def _clear(self) -> None:
         if self.tty:
@@ -69,7 +84,10 @@ def _sync(args: argparse.Namespace) -> int:
     if not keys:
         raise ConfigError(f"--only {args.only!r} matches no pinned artefact")
     source = f"mirror {store.mirror}" if store.mirror else "the pinned URLs (online)"
-    print(f"syncing {len(keys)} pinned artefacts from {source} into {store.files_dir}", file=sys.stderr)
+    print(
+        f"syncing {len(keys)} pinned artefacts from {source} into {store.files_dir}",
+        file=sys.stderr,
+    )
     progress = _Progress()
     try:
         report = store.sync(progress, keys=keys)
@@ -95,7 +113,9 @@ def _summary(report: object) -> str:
         f"{len(report.downloaded)} downloaded",
     ]
     if report.skipped:
-        parts.append(f"{len(report.skipped)} skipped (only a mirror has them: {', '.join(report.skipped)})")
+        parts.append(
+            f"{len(report.skipped)} skipped (only a mirror has them: {', '.join(report.skipped)})"
+        )
     if report.failed:
         parts.append(f"{len(report.failed)} FAILED")
     return "artefacts: " + ", ".join(parts)
@@ -144,4 +164,6 @@ def run(args: argparse.Namespace) -> int:
         return _sync(args)
     if action == "list":
         return _list(args)
-    raise ConfigError("say what to do: `conformance artefacts sync [--mirror DIR]` or `conformance artefacts list`")
+    raise ConfigError(
+        "say what to do: `conformance artefacts sync [--mirror DIR]` or `conformance artefacts list`"
+    )

@@ -24,7 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="one JSON object per line per file")
     parser.add_argument(
-        "--list-rules", action="store_true", help="list every rule-set id with version and provenance, then exit"
+        "--list-rules",
+        action="store_true",
+        help="list every rule-set id with version and provenance, then exit",
     )
     parser.add_argument(
         "--max-bytes",
@@ -78,7 +80,10 @@ def _human(result: object, out: TextIO) -> None:
         if error.startswith(f"{result.file}: "):  # the file was named on the line above
             error = error[len(result.file) + 2 :]
         out.write(f"  error: {error}\n")
-    out.writelines(f"  {fa.id} [{fa.flag}] at {fa.location} ({fa.ruleset}): {fa.text}\n" for fa in result.failed_asserts)
+    out.writelines(
+        f"  {fa.id} [{fa.flag}] at {fa.location} ({fa.ruleset}): {fa.text}\n"
+        for fa in result.failed_asserts
+    )
 
 
 def run(args: argparse.Namespace) -> int:

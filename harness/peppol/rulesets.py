@@ -143,55 +143,91 @@ def _per_transaction(base: str, *names: str) -> tuple[SchematronStage, ...]:
 
 _SPECS: tuple[_Spec, ...] = (
     _Spec(
-        "xsd-ubl-2.1", "xsd", "ubl", "2.1", "OASIS UBL 2.1 XML Schema (Invoice, CreditNote)",
+        "xsd-ubl-2.1",
+        "xsd",
+        "ubl",
+        "2.1",
+        "OASIS UBL 2.1 XML Schema (Invoice, CreditNote)",
         xsd=(
             ("Invoice", "oasis/ubl-2.1/xsd/maindoc/UBL-Invoice-2.1.xsd"),
             ("CreditNote", "oasis/ubl-2.1/xsd/maindoc/UBL-CreditNote-2.1.xsd"),
         ),
     ),
     _Spec(
-        "cen-ubl-1.3.16", "cen", "ubl", "1.3.16", "CEN EN 16931 validation artefacts 1.3.16, UBL binding",
+        "cen-ubl-1.3.16",
+        "cen",
+        "ubl",
+        "1.3.16",
+        "CEN EN 16931 validation artefacts 1.3.16, UBL binding",
         implies=("xsd-ubl-2.1",),
-        stages=(SchematronStage(
-            source=_CEN16 + "ubl/xslt/EN16931-UBL-validation.xslt",
-            catalogue=_CEN16 + "ubl/schematron/preprocessed/EN16931-UBL-validation-preprocessed.sch",
-        ),),
+        stages=(
+            SchematronStage(
+                source=_CEN16 + "ubl/xslt/EN16931-UBL-validation.xslt",
+                catalogue=_CEN16
+                + "ubl/schematron/preprocessed/EN16931-UBL-validation-preprocessed.sch",
+            ),
+        ),
         extra=(_CEN16 + "LICENSE.txt",),
     ),
     _Spec(
-        "cen-cii-1.3.16", "cen", "cii", "1.3.16", "CEN EN 16931 validation artefacts 1.3.16, CII binding",
-        stages=(SchematronStage(
-            source=_CEN16 + "cii/xslt/EN16931-CII-validation.xslt",
-            catalogue=_CEN16 + "cii/schematron/preprocessed/EN16931-CII-validation-preprocessed.sch",
-        ),),
+        "cen-cii-1.3.16",
+        "cen",
+        "cii",
+        "1.3.16",
+        "CEN EN 16931 validation artefacts 1.3.16, CII binding",
+        stages=(
+            SchematronStage(
+                source=_CEN16 + "cii/xslt/EN16931-CII-validation.xslt",
+                catalogue=_CEN16
+                + "cii/schematron/preprocessed/EN16931-CII-validation-preprocessed.sch",
+            ),
+        ),
         extra=(_CEN16 + "LICENSE.txt",),
         note="No CII XML Schema is pinned, so CII documents get no XSD check.",
     ),
     _Spec(
-        "cen-ubl-1.3.14.1", "cen", "ubl", "1.3.14.1",
+        "cen-ubl-1.3.14.1",
+        "cen",
+        "ubl",
+        "1.3.14.1",
         "CEN EN 16931 rules 1.3.14.1, UBL binding (the copy bundled in Peppol BIS Billing 3.0.19)",
         implies=("xsd-ubl-2.1",),
         stages=(_sch(_BIS19 + "CEN-EN16931-UBL.sch"),),
     ),
     _Spec(
-        "cen-cii-1.3.14.1", "cen", "cii", "1.3.14.1",
+        "cen-cii-1.3.14.1",
+        "cen",
+        "cii",
+        "1.3.14.1",
         "CEN EN 16931 rules 1.3.14.1, CII binding (the copy bundled in Peppol BIS Billing 3.0.19)",
         stages=(_sch(_BIS19 + "CEN-EN16931-CII.sch"),),
     ),
     _Spec(
-        "peppol-ubl-3.0.19", "peppol", "ubl", "3.0.19", "Peppol BIS Billing 3.0.19 rules, UBL",
+        "peppol-ubl-3.0.19",
+        "peppol",
+        "ubl",
+        "3.0.19",
+        "Peppol BIS Billing 3.0.19 rules, UBL",
         implies=("cen-ubl-1.3.14.1", "xsd-ubl-2.1"),
         stages=(_sch(_BIS19 + "PEPPOL-EN16931-UBL.sch"),),
         note="OpenPeppol publishes no compiled XSLT; the .sch is compiled with SchXslt2 1.3.4.",
     ),
     _Spec(
-        "peppol-cii-3.0.19", "peppol", "cii", "3.0.19", "Peppol BIS Billing 3.0.19 rules, CII",
+        "peppol-cii-3.0.19",
+        "peppol",
+        "cii",
+        "3.0.19",
+        "Peppol BIS Billing 3.0.19 rules, CII",
         implies=("cen-cii-1.3.14.1",),
         stages=(_sch(_BIS19 + "PEPPOL-EN16931-CII.sch"),),
         note="OpenPeppol publishes no compiled XSLT; the .sch is compiled with SchXslt2 1.3.4.",
     ),
     _Spec(
-        "peppol-ubl-3.0.21", "peppol", "ubl", "3.0.21", "Peppol BIS Billing 3.0.21 rules, UBL (third-party copy)",
+        "peppol-ubl-3.0.21",
+        "peppol",
+        "ubl",
+        "3.0.21",
+        "Peppol BIS Billing 3.0.21 rules, UBL (third-party copy)",
         implies=("cen-ubl-1.3.16", "xsd-ubl-2.1"),
         stages=(_sch("peppol/bis-billing-3.0.21/sch/PEPPOL-EN16931-UBL.sch"),),
         note=(
@@ -200,13 +236,21 @@ _SPECS: tuple[_Spec, ...] = (
         ),
     ),
     _Spec(
-        "pint-ubl-1.1.3", "pint", "ubl", "1.1.3", "Peppol PINT Billing 1.1.3 (third-party copy)",
+        "pint-ubl-1.1.3",
+        "pint",
+        "ubl",
+        "1.1.3",
+        "Peppol PINT Billing 1.1.3 (third-party copy)",
         implies=("xsd-ubl-2.1",),
         stages=_per_transaction(_PINT, _PINT_SHARED),
         note="Members of pint-resources-dev-1.1.3.zip as mirrored in phax/phive-rules.",
     ),
     _Spec(
-        "pint-sg-ubl-1.4.1", "pint-sg", "ubl", "1.4.1", "Peppol PINT SG (InvoiceNow) 1.4.1 (third-party copy)",
+        "pint-sg-ubl-1.4.1",
+        "pint-sg",
+        "ubl",
+        "1.4.1",
+        "Peppol PINT SG (InvoiceNow) 1.4.1 (third-party copy)",
         implies=("xsd-ubl-2.1",),
         stages=_per_transaction(_PINTSG, _PINT_SHARED, _SG_RULES),
         note=(
@@ -353,7 +397,7 @@ def rule_catalogue(ruleset_id: str, store: ArtefactStore | None = None) -> tuple
     from harness.xml.schematron import read_catalogue
 
     st = _store(store)
-    cache = st.cache_subdir("catalogues")
+    cache = st.derived_cache("catalogues")
     out: dict[str, RuleInfo] = {}
     for stage in rs.stages:
         entry = st.entry(stage.catalogue)
@@ -377,7 +421,11 @@ def describe(ruleset_id: str, store: ArtefactStore | None = None) -> dict[str, A
                 "url": e.url,
                 "provenance": e.provenance,
                 "licence": e.licence,
-                **({"archive_member": e.member, "archive_sha256": e.archive_sha256} if e.member else {}),
+                **(
+                    {"archive_member": e.member, "archive_sha256": e.archive_sha256}
+                    if e.member
+                    else {}
+                ),
             }
         )
     compiled = [s.source for s in rs.stages if s.compiled_here]
@@ -392,14 +440,17 @@ def describe(ruleset_id: str, store: ArtefactStore | None = None) -> dict[str, A
         "engine": (
             "lxml XML Schema"
             if rs.is_xsd
-            else "SaxonC-HE; " + ("SchXslt2 1.3.4 compiled " + ", ".join(compiled) if compiled else "published XSLT")
+            else "SaxonC-HE; "
+            + ("SchXslt2 1.3.4 compiled " + ", ".join(compiled) if compiled else "published XSLT")
         ),
         "note": rs.note,
         "artefacts": artefacts,
     }
 
 
-def distinct_stages(ids: Sequence[str], root: str, lock: ArtefactLock | None = None) -> list[tuple[str, SchematronStage]]:
+def distinct_stages(
+    ids: Sequence[str], root: str, lock: ArtefactLock | None = None
+) -> list[tuple[str, SchematronStage]]:
     """(rule set id, stage) pairs to run for ``ids`` on a document with root ``root``.
 
     A stylesheet whose bytes (SHA-256) already appear for an earlier rule set is skipped, so that

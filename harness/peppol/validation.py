@@ -48,9 +48,7 @@ XSD_RULESET = "xsd-ubl-2.1"
 _CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 _RSM = rs.CII_NS
 _RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
-_CII_CID_PATH = (
-    f"{{{_RSM}}}ExchangedDocumentContext/{{{_RAM}}}GuidelineSpecifiedDocumentContextParameter/{{{_RAM}}}ID"
-)
+_CII_CID_PATH = f"{{{_RSM}}}ExchangedDocumentContext/{{{_RAM}}}GuidelineSpecifiedDocumentContextParameter/{{{_RAM}}}ID"
 
 
 @dataclass(frozen=True)
@@ -64,7 +62,13 @@ class FailedAssert:
     ruleset: str
 
     def to_json(self) -> dict[str, str]:
-        return {"id": self.id, "flag": self.flag, "location": self.location, "text": self.text, "ruleset": self.ruleset}
+        return {
+            "id": self.id,
+            "flag": self.flag,
+            "location": self.location,
+            "text": self.text,
+            "ruleset": self.ruleset,
+        }
 
 
 @dataclass(frozen=True)
@@ -131,7 +135,9 @@ class _CompiledStage:
     #: rule key -> the assert ids of that rule (the inverse of ``index``).
     ids_by_rule: dict[tuple[str | None, str], tuple[str, ...]] = field(default_factory=dict)
     #: ruleset label -> (pass checks, not-applicable checks) by id, built once per label.
-    prebuilt: dict[str, tuple[dict[str, AssertCheck], dict[str, AssertCheck]]] = field(default_factory=dict)
+    prebuilt: dict[str, tuple[dict[str, AssertCheck], dict[str, AssertCheck]]] = field(
+        default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         inverse: dict[tuple[str | None, str], list[str]] = {}
@@ -169,7 +175,9 @@ class DocumentValidator:
     """Validates documents; compiled stylesheets and schemas are kept for the life of the object
     (and, for Saxon executables, of the process). Thread-safe."""
 
-    def __init__(self, store: ArtefactStore | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(
+        self, store: ArtefactStore | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+    ) -> None:
         if store is None:
             from harness.artefacts.store import ArtefactStore
 
@@ -198,7 +206,7 @@ class DocumentValidator:
                     sch_digest=src_entry.sha256,
                     transpile=store.path(rs.TRANSPILE_KEY),
                     transpile_digest=store.entry(rs.TRANSPILE_KEY).sha256,
-                    cache_dir=store.cache_subdir("schematron"),
+                    cache_dir=store.derived_cache("schematron"),
                 )
                 engine: EngineKind = "schxslt2"
             else:
@@ -207,7 +215,7 @@ class DocumentValidator:
             rules = sch.read_catalogue(
                 store.path(stage.catalogue),
                 digest=store.entry(stage.catalogue).sha256,
-                cache_dir=store.cache_subdir("catalogues"),
+                cache_dir=store.derived_cache("catalogues"),
             )
             by_id: dict[str, tuple[str, set[tuple[str | None, str]]]] = {}
             for r in rules:
@@ -247,7 +255,9 @@ class DocumentValidator:
 
     # -- validation ------------------------------------------------------------------------------
 
-    def validate_file(self, path: str | os.PathLike[str], rulesets: Sequence[str] | None = None) -> ValidationResult:
+    def validate_file(
+        self, path: str | os.PathLike[str], rulesets: Sequence[str] | None = None
+    ) -> ValidationResult:
         """:meth:`validate` for a file; the size limit is checked before it is read."""
         from harness.xml.safe import read_untrusted
 
@@ -291,7 +301,9 @@ class DocumentValidator:
             return ValidationResult(name, False, requested, (), (), str(exc))
 
         root = tree.getroot()
-        ns, _, local = root.tag[1:].partition("}") if root.tag.startswith("{") else ("", "", root.tag)
+        ns, _, local = (
+            root.tag[1:].partition("}") if root.tag.startswith("{") else ("", "", root.tag)
+        )
         syntax: str | None
         customization_id: str | None
         if ns in (rs.UBL_INVOICE_NS, rs.UBL_CREDITNOTE_NS) and local in ("Invoice", "CreditNote"):
@@ -310,15 +322,22 @@ class DocumentValidator:
         else:
             if syntax is None:
                 return ValidationResult(
-                    name, False, (), (), (),
+                    name,
+                    False,
+                    (),
+                    (),
+                    (),
                     f"{name}: the root element {shown_root} is not a UBL 2.1 Invoice or CreditNote or a "
                     "CII CrossIndustryInvoice, so no rule set applies to it",
-                    customization_id, syntax,
+                    customization_id,
+                    syntax,
                 )
             try:
                 ids = rs.rulesets_for_document(customization_id, syntax)
             except ConfigError as exc:
-                return ValidationResult(name, False, (), (), (), f"{name}: {exc}", customization_id, syntax)
+                return ValidationResult(
+                    name, False, (), (), (), f"{name}: {exc}", customization_id, syntax
+                )
 
         problems: list[str] = []
         for i in ids:
@@ -342,8 +361,12 @@ class DocumentValidator:
             for i in ids:
                 ruleset = rs.get_ruleset(i)
                 if ruleset.is_xsd:
-                    self._run_xsd(ruleset, tree, data, local, ns, shown_root, failed_by[i], checks_by[i])
-            stages = rs.distinct_stages([i for i in ids if not rs.get_ruleset(i).is_xsd], local, self.store.lock)
+                    self._run_xsd(
+                        ruleset, tree, data, local, ns, shown_root, failed_by[i], checks_by[i]
+                    )
+            stages = rs.distinct_stages(
+                [i for i in ids if not rs.get_ruleset(i).is_xsd], local, self.store.lock
+            )
             if stages and syntax is not None:
                 from harness.xml import schematron as sch
                 from harness.xml.safe import document_text
@@ -364,7 +387,9 @@ class DocumentValidator:
         checks = [c for i in ids for c in checks_by[i]]
         error = f"{name}: " + "; ".join(problems) if problems else None
         valid = error is None and not any(fa.flag in INVALIDATING_FLAGS for fa in failed)
-        return ValidationResult(name, valid, tuple(ids), tuple(failed), tuple(checks), error, customization_id, syntax)
+        return ValidationResult(
+            name, valid, tuple(ids), tuple(failed), tuple(checks), error, customization_id, syntax
+        )
 
     def _run_xsd(
         self,
@@ -378,12 +403,18 @@ class DocumentValidator:
         checks: list[AssertCheck],
     ) -> None:
         root = tree.getroot()
-        schema = self.xsd_schema(ruleset, local) if ns in (rs.UBL_INVOICE_NS, rs.UBL_CREDITNOTE_NS) else None
+        schema = (
+            self.xsd_schema(ruleset, local)
+            if ns in (rs.UBL_INVOICE_NS, rs.UBL_CREDITNOTE_NS)
+            else None
+        )
         found: list[FailedAssert] = []
         if schema is None:
             found.append(
                 FailedAssert(
-                    "XSD", "fatal", f"{root.sourceline or 1}:1",
+                    "XSD",
+                    "fatal",
+                    f"{root.sourceline or 1}:1",
                     f"The root element {shown_root} is not a UBL 2.1 Invoice or CreditNote; "
                     "no UBL 2.1 schema declares it.",
                     ruleset.id,
@@ -397,16 +428,32 @@ class DocumentValidator:
                     # libxml2 gives no column for validity errors: point at the element's start tag.
                     if lines is None:
                         lines = _source_lines(tree, data)
-                    column = _tag_column(tree, e.path, lines[e.line - 1] if e.line <= len(lines) else "")
-                found.append(FailedAssert("XSD", "fatal", f"{e.line}:{column}", _prefixed(e.message), ruleset.id))
+                    column = _tag_column(
+                        tree, e.path, lines[e.line - 1] if e.line <= len(lines) else ""
+                    )
+                found.append(
+                    FailedAssert(
+                        "XSD", "fatal", f"{e.line}:{column}", _prefixed(e.message), ruleset.id
+                    )
+                )
         failed.extend(found)
         checks.append(
-            AssertCheck(ruleset.id, "XSD", "fatal", "fail" if found else "pass", tuple(f.location for f in found))
+            AssertCheck(
+                ruleset.id,
+                "XSD",
+                "fatal",
+                "fail" if found else "pass",
+                tuple(f.location for f in found),
+            )
         )
 
     @staticmethod
     def _collect(
-        label: str, compiled: _CompiledStage, report: Any, failed: list[FailedAssert], checks: list[AssertCheck]
+        label: str,
+        compiled: _CompiledStage,
+        report: Any,
+        failed: list[FailedAssert],
+        checks: list[AssertCheck],
     ) -> None:
         locations: dict[str, list[str]] = {}
         for f in report.findings:

@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 DEFAULT_MAX_BYTES = 100 * 2**20
 
 _XML_DECL = re.compile(rb"""^<\?xml\s[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
-_SINGLE_BYTE = re.compile(r"^(iso-?8859-\d+|latin-?\d|windows-125\d|cp125\d|us-ascii|ascii)$", re.IGNORECASE)
+_SINGLE_BYTE = re.compile(
+    r"^(iso-?8859-\d+|latin-?\d|windows-125\d|cp125\d|us-ascii|ascii)$", re.IGNORECASE
+)
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
     (codecs.BOM_UTF32_BE, "utf-32-be"),
@@ -50,7 +52,9 @@ def check_size(size: int, *, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> N
         )
 
 
-def read_untrusted(path: str | os.PathLike[str], *, name: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+def read_untrusted(
+    path: str | os.PathLike[str], *, name: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> bytes:
     """The bytes of a file, refusing it (by its size on disk) before reading if it is too big."""
     label = name if name is not None else os.fspath(path)
     try:
@@ -130,7 +134,7 @@ def _encoding_problem(data: bytes) -> str | None:
             return None  # genuinely 8-bit text
         return (
             f"declares encoding {declared!r} but its non-ASCII bytes are UTF-8 sequences, which "
-            f"would be read as garbled text; declare encoding=\"UTF-8\" (or save it as {declared})"
+            f'would be read as garbled text; declare encoding="UTF-8" (or save it as {declared})'
         )
     return None
 
@@ -149,10 +153,14 @@ def _new_parser() -> etree.XMLParser:
     )
 
 
-_ENCODING_ERRORS = frozenset({"ERR_INVALID_ENCODING", "ERR_UNSUPPORTED_ENCODING", "ERR_INVALID_CHAR"})
+_ENCODING_ERRORS = frozenset(
+    {"ERR_INVALID_ENCODING", "ERR_UNSUPPORTED_ENCODING", "ERR_INVALID_CHAR"}
+)
 
 
-def parse_untrusted(data: bytes, *, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._ElementTree:
+def parse_untrusted(
+    data: bytes, *, name: str, max_bytes: int = DEFAULT_MAX_BYTES
+) -> etree._ElementTree:
     """Parse ``data`` as an untrusted XML document (see the module docstring for the guarantees).
 
     Raises UntrustedInputError for: over the size limit, empty, a DOCTYPE (DTD/entities),
@@ -162,7 +170,9 @@ def parse_untrusted(data: bytes, *, name: str, max_bytes: int = DEFAULT_MAX_BYTE
     from lxml import etree
 
     check_size(len(data), name=name, max_bytes=max_bytes)
-    if not data.strip(b" \t\r\n\x00") or not data.lstrip(b"\xef\xbb\xbf\xff\xfe").strip(b" \t\r\n\x00"):
+    if not data.strip(b" \t\r\n\x00") or not data.lstrip(b"\xef\xbb\xbf\xff\xfe").strip(
+        b" \t\r\n\x00"
+    ):
         raise UntrustedInputError(f"{name}: the file is empty; expected an XML document")
     if _declares_doctype(data):
         raise UntrustedInputError(
@@ -183,7 +193,7 @@ def parse_untrusted(data: bytes, *, name: str, max_bytes: int = DEFAULT_MAX_BYTE
         if "ERR_UNSUPPORTED_ENCODING" in types or exc.code == 32:
             raise UntrustedInputError(
                 f"{name}: declares a character encoding that cannot be read ({msg}, line {line}, "
-                f"column {column}); Peppol documents should be UTF-8 with encoding=\"UTF-8\"."
+                f'column {column}); Peppol documents should be UTF-8 with encoding="UTF-8".'
             ) from None
         if types & _ENCODING_ERRORS or exc.code in (9, 81):
             raise UntrustedInputError(
@@ -220,7 +230,11 @@ def document_text(tree: etree._ElementTree, data: bytes) -> str:
         return etree.tostring(tree, encoding="unicode")
 
 
-def parse_untrusted_file(path: str | os.PathLike[str], *, name: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._ElementTree:
+def parse_untrusted_file(
+    path: str | os.PathLike[str], *, name: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> etree._ElementTree:
     """:func:`read_untrusted` then :func:`parse_untrusted`."""
     label = name if name is not None else os.fspath(Path(path))
-    return parse_untrusted(read_untrusted(path, name=label, max_bytes=max_bytes), name=label, max_bytes=max_bytes)
+    return parse_untrusted(
+        read_untrusted(path, name=label, max_bytes=max_bytes), name=label, max_bytes=max_bytes
+    )

@@ -132,7 +132,9 @@ def compile_xslt_file(path: Path, *, digest: str) -> PyXsltExecutable:
             try:
                 exe = _compiler().compile_stylesheet(stylesheet_file=os.fspath(path))
             except _saxon_error() as exc:
-                raise SchematronError(f"cannot compile the XSLT {path}: {_api_error(exc)}") from None
+                raise SchematronError(
+                    f"cannot compile the XSLT {path}: {_api_error(exc)}"
+                ) from None
             if exe is None:
                 raise SchematronError(f"cannot compile the XSLT {path}")
             _executables[key] = exe
@@ -164,11 +166,13 @@ def compile_schematron(
             try:
                 xslt_text = transpiler.transform_to_string(source_file=os.fspath(sch))
             except _saxon_error() as exc:
-                raise SchematronError(f"SchXslt2 cannot transpile {sch}: {_api_error(exc)}") from None
+                raise SchematronError(
+                    f"SchXslt2 cannot transpile {sch}: {_api_error(exc)}"
+                ) from None
             if not xslt_text:
                 raise SchematronError(f"SchXslt2 produced nothing for {sch}")
-            if cached is not None:
-                _atomic_write(cached, xslt_text)
+            if cached is not None and not _atomic_write(cached, xslt_text):
+                cached = None
         try:
             # Compile from the file when cached so that relative references resolve from there;
             # SchXslt2 output from these rule files is self-contained.
@@ -196,16 +200,24 @@ def run_xslt(exe: PyXsltExecutable, node: PyXdmNode) -> bytes:
     return out.encode("utf-8")
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+def _atomic_write(path: Path, text: str) -> bool:
+    """Write a cache file atomically; False (and nothing written) if the cache is not writable."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    except OSError:
+        return False
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, path)
+    except OSError:
+        Path(tmp).unlink(missing_ok=True)
+        return False
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return True
 
 
 # -- locations ---------------------------------------------------------------------------------
@@ -301,12 +313,18 @@ def _ws(text: str | None) -> str:
 
 
 def parse_svrl(
-    svrl: bytes, *, engine: EngineKind, prefixes: Mapping[str, str] = DEFAULT_PREFIXES, default_flag: str = "error"
+    svrl: bytes,
+    *,
+    engine: EngineKind,
+    prefixes: Mapping[str, str] = DEFAULT_PREFIXES,
+    default_flag: str = "error",
 ) -> SvrlReport:
     """Read SVRL: failed asserts and successful reports in order, and which rules fired."""
     from lxml import etree
 
-    root = etree.fromstring(svrl, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
+    root = etree.fromstring(
+        svrl, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+    )
     active = f"{{{SVRL_NS}}}active-pattern"
     fired = f"{{{SVRL_NS}}}fired-rule"
     failed = f"{{{SVRL_NS}}}failed-assert"
@@ -374,7 +392,9 @@ def extract_catalogue(sch: Path) -> tuple[SchematronRule, ...]:
     """Every assert and report of a (preprocessed, include-free) .sch, in document order."""
     from lxml import etree
 
-    tree = etree.parse(os.fspath(sch), etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+    tree = etree.parse(
+        os.fspath(sch), etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    )
     out: list[SchematronRule] = []
     for pattern in tree.getroot().iter(f"{{{SCH_NS}}}pattern"):
         if pattern.get("abstract") == "true":
@@ -424,7 +444,10 @@ def read_catalogue(sch: Path, *, digest: str, cache_dir: Path | None) -> tuple[S
     if rules is None:
         rules = extract_catalogue(sch)
         if cached is not None:
-            _atomic_write(cached, json.dumps({"scheme": CATALOGUE_SCHEME, "rules": [asdict(r) for r in rules]}))
+            _atomic_write(
+                cached,
+                json.dumps({"scheme": CATALOGUE_SCHEME, "rules": [asdict(r) for r in rules]}),
+            )
     with _catalogue_lock:
         _catalogues[digest] = rules
     return rules

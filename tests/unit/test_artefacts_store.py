@@ -45,7 +45,11 @@ def test_missing_file_error_names_key_digest_and_both_fixes(tmp_path: Path) -> N
     msg = str(exc.value)
     assert KEY in msg and default_lock()[KEY].sha256 in msg
     assert "missing" in msg
-    assert "conformance artefacts sync" in msg and "--mirror DIR" in msg and "CONFORMANCE_ARTEFACTS_MIRROR" in msg
+    assert (
+        "conformance artefacts sync" in msg
+        and "--mirror DIR" in msg
+        and "CONFORMANCE_ARTEFACTS_MIRROR" in msg
+    )
 
 
 def test_mismatching_mirror_file_error_says_what_was_found(tmp_path: Path) -> None:
@@ -71,7 +75,9 @@ def test_a_good_cache_copy_is_used_when_the_mirror_copy_is_bad(tmp_path: Path) -
     assert ArtefactStore(mirror=mirror, cache_dir=cache).path(KEY) == cache / "artefacts" / KEY
 
 
-def test_verification_is_cached_until_the_file_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_verification_is_cached_until_the_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls: list[Path] = []
     real = store_mod.sha256_file
 
@@ -116,8 +122,15 @@ def test_root_for_refuses_a_set_that_is_not_complete_in_one_place(tmp_path: Path
 
 
 def _entry(key: str, data: bytes, url: str, **kw: object) -> LockEntry:
-    return LockEntry(key=key, url=url, sha256=_sha(data), bytes=len(data), licence="MIT",
-                     provenance=kw.pop("provenance", OFFICIAL), **kw)  # type: ignore[arg-type]
+    return LockEntry(
+        key=key,
+        url=url,
+        sha256=_sha(data),
+        bytes=len(data),
+        licence="MIT",
+        provenance=kw.pop("provenance", OFFICIAL),
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def _zip(members: dict[str, bytes]) -> bytes:
@@ -150,9 +163,15 @@ def test_online_sync_downloads_files_and_extracts_archive_members_once(tmp_path:
     entries = [
         _entry("x/plain.xsd", plain, "https://example.test/plain.xsd"),
         _entry("x/a.sch", m1, arch_url, member="trn-invoice/a.sch", provenance=THIRD_PARTY, **arch),
-        _entry("x/b.sch", m2, arch_url, member="trn-creditnote/b.sch", provenance=THIRD_PARTY, **arch),
-        _entry("x/fallback.txt", b"fallback bytes", "https://example.test/gone.txt",
-               fallback_urls=("https://mirror.test/fallback.txt",)),
+        _entry(
+            "x/b.sch", m2, arch_url, member="trn-creditnote/b.sch", provenance=THIRD_PARTY, **arch
+        ),
+        _entry(
+            "x/fallback.txt",
+            b"fallback bytes",
+            "https://example.test/gone.txt",
+            fallback_urls=("https://mirror.test/fallback.txt",),
+        ),
         _entry("x/notice.txt", b"generated", "https://example.test/notice.html", derived=True),
         _entry("x/tampered.txt", b"the pinned bytes", "https://example.test/tampered.txt"),
     ]
@@ -178,10 +197,18 @@ def test_archive_with_a_different_digest_is_refused(tmp_path: Path) -> None:
     pinned_zip = _zip({"m.sch": member})
     other_zip = _zip({"m.sch": member, "extra.txt": b"x"})
     url = "https://example.test/pack.zip"
-    entry = _entry("x/m.sch", member, url, member="m.sch", archive_url=url,
-                   archive_sha256=_sha(pinned_zip), archive_bytes=len(pinned_zip))
+    entry = _entry(
+        "x/m.sch",
+        member,
+        url,
+        member="m.sch",
+        archive_url=url,
+        archive_sha256=_sha(pinned_zip),
+        archive_bytes=len(pinned_zip),
+    )
     store = ArtefactStore(
-        cache_dir=tmp_path, lock=ArtefactLock({entry.key: entry}, source="test"),
+        cache_dir=tmp_path,
+        lock=ArtefactLock({entry.key: entry}, source="test"),
         transport=httpx.MockTransport(lambda r: httpx.Response(200, content=other_zip)),
     )
     with pytest.raises(ArtefactError, match=f"hashes to SHA-256 {_sha(other_zip)}"):
@@ -197,16 +224,21 @@ def test_sync_with_a_mirror_never_touches_the_network(tmp_path: Path) -> None:
     def no_network(request: httpx.Request) -> httpx.Response:
         raise AssertionError(f"network used: {request.url}")
 
-    store = ArtefactStore(mirror=tmp_path / "mirror", cache_dir=tmp_path / "cache",
-                          lock=ArtefactLock({entry.key: entry}, source="test"),
-                          transport=httpx.MockTransport(no_network))
+    store = ArtefactStore(
+        mirror=tmp_path / "mirror",
+        cache_dir=tmp_path / "cache",
+        lock=ArtefactLock({entry.key: entry}, source="test"),
+        transport=httpx.MockTransport(no_network),
+    )
     with pytest.raises(ArtefactError, match=r"mirror .*h\.txt: missing"):
         store.sync()
     (tmp_path / "mirror" / "x" / "h.txt").write_bytes(data)
     assert store.sync().copied == ("x/h.txt",)
 
 
-def test_default_store_reads_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_store_reads_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CONFORMANCE_ARTEFACTS_MIRROR", str(tmp_path / "m"))
     monkeypatch.setenv("CONFORMANCE_CACHE_DIR", str(tmp_path / "c"))
     store = ArtefactStore.default()
@@ -215,4 +247,7 @@ def test_default_store_reads_the_environment(tmp_path: Path, monkeypatch: pytest
     monkeypatch.delenv("CONFORMANCE_ARTEFACTS_MIRROR")
     monkeypatch.delenv("CONFORMANCE_CACHE_DIR")
     plain = ArtefactStore.default()
-    assert plain.mirror is None and plain.cache_dir == Path.home() / ".cache" / "trade-conformance-harness"
+    assert (
+        plain.mirror is None
+        and plain.cache_dir == Path.home() / ".cache" / "trade-conformance-harness"
+    )

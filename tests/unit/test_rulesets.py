@@ -92,8 +92,14 @@ def test_compiled_rulesets_include_schxslt_and_published_ones_do_not() -> None:
 
 def test_pint_stages_are_chosen_by_root_element() -> None:
     sg = rs.get_ruleset("pint-sg-ubl-1.4.1")
-    assert [s.source.split("/")[2] for s in sg.stages_for("Invoice")] == ["trn-invoice", "trn-invoice"]
-    assert [s.source.split("/")[2] for s in sg.stages_for("CreditNote")] == ["trn-creditnote", "trn-creditnote"]
+    assert [s.source.split("/")[2] for s in sg.stages_for("Invoice")] == [
+        "trn-invoice",
+        "trn-invoice",
+    ]
+    assert [s.source.split("/")[2] for s in sg.stages_for("CreditNote")] == [
+        "trn-creditnote",
+        "trn-creditnote",
+    ]
     assert sg.stages_for("Order") == ()
 
 
@@ -108,12 +114,23 @@ def test_pint_and_pint_sg_share_one_stylesheet_run_once_under_the_first_named() 
 
 
 def test_expand_follows_implies_in_order_without_duplicates() -> None:
-    assert rs.expand(["peppol-ubl-3.0.19"]) == ["peppol-ubl-3.0.19", "cen-ubl-1.3.14.1", "xsd-ubl-2.1"]
+    assert rs.expand(["peppol-ubl-3.0.19"]) == [
+        "peppol-ubl-3.0.19",
+        "cen-ubl-1.3.14.1",
+        "xsd-ubl-2.1",
+    ]
     assert rs.expand(["peppol-ubl-3.0.19", "pint-sg-ubl-1.4.1"]) == [
-        "peppol-ubl-3.0.19", "cen-ubl-1.3.14.1", "xsd-ubl-2.1", "pint-sg-ubl-1.4.1",
+        "peppol-ubl-3.0.19",
+        "cen-ubl-1.3.14.1",
+        "xsd-ubl-2.1",
+        "pint-sg-ubl-1.4.1",
     ]
     assert rs.expand(["peppol-cii-3.0.19"]) == ["peppol-cii-3.0.19", "cen-cii-1.3.14.1"]
-    assert rs.expand(["peppol-ubl-3.0.21"]) == ["peppol-ubl-3.0.21", "cen-ubl-1.3.16", "xsd-ubl-2.1"]
+    assert rs.expand(["peppol-ubl-3.0.21"]) == [
+        "peppol-ubl-3.0.21",
+        "cen-ubl-1.3.16",
+        "xsd-ubl-2.1",
+    ]
     assert rs.expand([]) == []
     with pytest.raises(ConfigError):
         rs.expand(["nope"])
@@ -124,7 +141,11 @@ def test_expand_follows_implies_in_order_without_duplicates() -> None:
     [
         (BIS, "ubl", ("peppol-ubl-3.0.19", "cen-ubl-1.3.14.1", "xsd-ubl-2.1")),
         (BIS, "cii", ("peppol-cii-3.0.19", "cen-cii-1.3.14.1")),
-        (BIS + "#compliant#urn:www.difi.no:ehf:ver3.0", "ubl", ("peppol-ubl-3.0.19", "cen-ubl-1.3.14.1", "xsd-ubl-2.1")),
+        (
+            BIS + "#compliant#urn:www.difi.no:ehf:ver3.0",
+            "ubl",
+            ("peppol-ubl-3.0.19", "cen-ubl-1.3.14.1", "xsd-ubl-2.1"),
+        ),
         ("urn:peppol:pint:billing-1@sg-1", "ubl", ("pint-sg-ubl-1.4.1", "xsd-ubl-2.1")),
         ("urn:peppol:pint:billing-1@jp-1", "ubl", ("pint-ubl-1.1.3", "xsd-ubl-2.1")),
         ("urn:peppol:pint:billing-1", "ubl", ("pint-ubl-1.1.3", "xsd-ubl-2.1")),
@@ -132,7 +153,9 @@ def test_expand_follows_implies_in_order_without_duplicates() -> None:
         ("  urn:cen.eu:en16931:2017\n", "cii", ("cen-cii-1.3.16",)),
     ],
 )
-def test_rulesets_follow_the_customization_id(cid: str, syntax: str, expected: tuple[str, ...]) -> None:
+def test_rulesets_follow_the_customization_id(
+    cid: str, syntax: str, expected: tuple[str, ...]
+) -> None:
     assert rs.rulesets_for_document(cid, syntax) == expected
 
 
@@ -152,7 +175,10 @@ def test_unknown_customization_asks_for_rules(cid: str | None, syntax: str) -> N
 
 
 def test_parse_ids_validates_and_deduplicates() -> None:
-    assert rs.parse_ids("pint-ubl-1.1.3, pint-sg-ubl-1.4.1,pint-ubl-1.1.3") == ("pint-ubl-1.1.3", "pint-sg-ubl-1.4.1")
+    assert rs.parse_ids("pint-ubl-1.1.3, pint-sg-ubl-1.4.1,pint-ubl-1.1.3") == (
+        "pint-ubl-1.1.3",
+        "pint-sg-ubl-1.4.1",
+    )
     with pytest.raises(ConfigError, match="unknown rule set 'x'"):
         rs.parse_ids("cen-ubl-1.3.16,x")
     with pytest.raises(ConfigError, match="no rule-set id given"):
@@ -163,7 +189,11 @@ def test_catalogue_is_generated_from_the_rule_files() -> None:
     peppol = rs.rule_catalogue("peppol-ubl-3.0.19")
     assert len(peppol) == 156 and len({r.id for r in peppol}) == 156
     r001 = next(r for r in peppol if r.id == "PEPPOL-EN16931-R001")
-    assert (r001.flag, r001.ruleset, r001.qualified_id) == ("fatal", "peppol-ubl-3.0.19", "peppol-ubl-3.0.19:PEPPOL-EN16931-R001")
+    assert (r001.flag, r001.ruleset, r001.qualified_id) == (
+        "fatal",
+        "peppol-ubl-3.0.19",
+        "peppol-ubl-3.0.19:PEPPOL-EN16931-R001",
+    )
     assert r001.text == "Business process MUST be provided."
     cen = {r.id: r for r in rs.rule_catalogue("cen-ubl-1.3.16")}
     assert len(cen) == 979
@@ -194,9 +224,15 @@ def test_xsd_catalogue_is_its_one_check() -> None:
 
 def test_describe_lists_every_artefact_with_digest_url_and_provenance() -> None:
     d = rs.describe("pint-sg-ubl-1.4.1")
-    assert (d["id"], d["version"], d["provenance"]) == ("pint-sg-ubl-1.4.1", "1.4.1", "third-party copy")
+    assert (d["id"], d["version"], d["provenance"]) == (
+        "pint-sg-ubl-1.4.1",
+        "1.4.1",
+        "third-party copy",
+    )
     paths = [a["path"] for a in d["artefacts"]]
     assert paths == list(rs.get_ruleset("pint-sg-ubl-1.4.1").components)
     a = d["artefacts"][0]
-    assert a["sha256"] == default_lock()[a["path"]].sha256 and a["archive_member"].startswith("trn-")
+    assert a["sha256"] == default_lock()[a["path"]].sha256 and a["archive_member"].startswith(
+        "trn-"
+    )
     assert "SchXslt2" in rs.describe("peppol-ubl-3.0.19")["engine"]

@@ -11,7 +11,9 @@ from harness.errors import UntrustedInputError
 from harness.xml import safe
 from harness.xml.safe import document_text, parse_untrusted, read_untrusted
 
-UBL = b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"><ID>1</ID></Invoice>'
+UBL = (
+    b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"><ID>1</ID></Invoice>'
+)
 
 
 @pytest.fixture
@@ -29,7 +31,9 @@ def test_well_formed_document_parses() -> None:
     assert tree.getroot().tag == "{urn:oasis:names:specification:ubl:schema:xsd:Invoice-2}Invoice"
 
 
-def test_xxe_is_refused_without_reading_the_file_or_the_network(tmp_path: Path, no_network: None) -> None:
+def test_xxe_is_refused_without_reading_the_file_or_the_network(
+    tmp_path: Path, no_network: None
+) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET", encoding="utf-8")
     doc = (
@@ -45,7 +49,8 @@ def test_xxe_is_refused_without_reading_the_file_or_the_network(tmp_path: Path, 
 
 def test_billion_laughs_is_refused(no_network: None) -> None:
     entities = '<!ENTITY lol "lol">' + "".join(
-        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10)
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'
+        for i in range(1, 10)
     )
     doc = f'<?xml version="1.0"?><!DOCTYPE lolz [{entities}]><lolz>&lol9;</lolz>'.encode()
     with pytest.raises(UntrustedInputError, match="^laughs.xml: document declares a DTD/entities"):
@@ -56,12 +61,16 @@ def test_billion_laughs_is_refused(no_network: None) -> None:
     "doc",
     [
         b'<!-- a comment first --><?pi x?>\n<!DOCTYPE Invoice SYSTEM "http://127.0.0.1:9/x.dtd"><Invoice/>',
-        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>'.encode("utf-16"),
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>'.encode(
+            "utf-16"
+        ),
         b"\xef\xbb\xbf<!DOCTYPE a><a/>",
     ],
     ids=["after-comment-and-pi", "utf-16", "utf-8-bom"],
 )
-def test_any_doctype_is_refused_whatever_precedes_or_encodes_it(doc: bytes, no_network: None) -> None:
+def test_any_doctype_is_refused_whatever_precedes_or_encodes_it(
+    doc: bytes, no_network: None
+) -> None:
     with pytest.raises(UntrustedInputError, match="document declares a DTD/entities"):
         parse_untrusted(doc, name="d.xml")
 
@@ -73,29 +82,42 @@ def test_malformed_xml_error_has_line_and_column() -> None:
     assert "mismatch" in str(exc.value)
 
 
-@pytest.mark.parametrize("data", [b"", b"   \n\t", b"\xef\xbb\xbf", b"\xff\xfe"], ids=["empty", "blank", "bom", "bom16"])
+@pytest.mark.parametrize(
+    "data", [b"", b"   \n\t", b"\xef\xbb\xbf", b"\xff\xfe"], ids=["empty", "blank", "bom", "bom16"]
+)
 def test_empty_file_is_a_clear_error(data: bytes) -> None:
-    with pytest.raises(UntrustedInputError, match=r"^e\.xml: the file is empty; expected an XML document$"):
+    with pytest.raises(
+        UntrustedInputError, match=r"^e\.xml: the file is empty; expected an XML document$"
+    ):
         parse_untrusted(data, name="e.xml")
 
 
 def test_declared_utf8_with_latin1_bytes_is_an_encoding_error() -> None:
-    doc = '<?xml version="1.0" encoding="UTF-8"?>\n<Invoice><Note>café</Note></Invoice>'.encode("latin-1")
+    doc = '<?xml version="1.0" encoding="UTF-8"?>\n<Invoice><Note>café</Note></Invoice>'.encode(
+        "latin-1"
+    )
     with pytest.raises(UntrustedInputError) as exc:
         parse_untrusted(doc, name="enc.xml")
     msg = str(exc.value)
-    assert msg.startswith("enc.xml: the bytes do not match the declared or detected character encoding at line 2")
+    assert msg.startswith(
+        "enc.xml: the bytes do not match the declared or detected character encoding at line 2"
+    )
     assert "UTF-8" in msg
 
 
 def test_declared_latin1_with_utf8_bytes_is_an_encoding_error() -> None:
     doc = '<?xml version="1.0" encoding="ISO-8859-1"?><Invoice><Note>café</Note></Invoice>'.encode()
-    with pytest.raises(UntrustedInputError, match="declares encoding 'ISO-8859-1' but its non-ASCII bytes are UTF-8"):
+    with pytest.raises(
+        UntrustedInputError,
+        match="declares encoding 'ISO-8859-1' but its non-ASCII bytes are UTF-8",
+    ):
         parse_untrusted(doc, name="enc.xml")
 
 
 def test_declared_utf16_without_bom_on_8bit_bytes_is_an_encoding_error() -> None:
-    with pytest.raises(UntrustedInputError, match="declares encoding 'UTF-16' but its bytes are 8-bit"):
+    with pytest.raises(
+        UntrustedInputError, match="declares encoding 'UTF-16' but its bytes are 8-bit"
+    ):
         parse_untrusted(b'<?xml version="1.0" encoding="UTF-16"?><a/>', name="enc.xml")
 
 
@@ -133,17 +155,24 @@ def test_default_limit_is_100_mb_and_a_big_file_is_refused_before_reading(tmp_pa
     big = tmp_path / "big.xml"
     with open(big, "wb") as fh:  # sparse: 101 MB on paper, nothing on disk
         fh.truncate(101 * 2**20)
-    with pytest.raises(UntrustedInputError, match=r"big\.xml: the document is 105906176 bytes \(101\.0 MB\), over the size limit of 104857600 bytes \(100\.0 MB\)"):
+    with pytest.raises(
+        UntrustedInputError,
+        match=r"big\.xml: the document is 105906176 bytes \(101\.0 MB\), over the size limit of 104857600 bytes \(100\.0 MB\)",
+    ):
         read_untrusted(big)
 
 
 def test_unreadable_file_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(UntrustedInputError, match="nope.xml: cannot read the file: No such file or directory"):
+    with pytest.raises(
+        UntrustedInputError, match="nope.xml: cannot read the file: No such file or directory"
+    ):
         read_untrusted(tmp_path / "nope.xml", name="nope.xml")
     with pytest.raises(UntrustedInputError, match="is a directory"):
         read_untrusted(tmp_path, name="dir")
 
 
 def test_binary_garbage_is_not_an_xml_document() -> None:
-    with pytest.raises(UntrustedInputError, match=r"^g\.bin: not (an XML document|well-formed XML)"):
+    with pytest.raises(
+        UntrustedInputError, match=r"^g\.bin: not (an XML document|well-formed XML)"
+    ):
         parse_untrusted(b"\x00\x01\x02PK\x03\x04garbage", name="g.bin")

@@ -20,7 +20,9 @@ from harness.xml.schematron import normalise_location, parse_svrl
 
 BASE = "peppol/bis-billing-3.0.19/rules/examples/base-example.xml"
 CREDIT = "peppol/bis-billing-3.0.19/rules/examples/base-creditnote-correction.xml"
-PINT_SG = "peppol/pint-sg-1.4.1/trn-invoice/example/PINT-SG INV example 02 - full valid invoice 1.xml"
+PINT_SG = (
+    "peppol/pint-sg-1.4.1/trn-invoice/example/PINT-SG INV example 02 - full valid invoice 1.xml"
+)
 CII = "cen/en16931-1.3.16/cii/examples/CII_example1.xml"
 LMT = "/Invoice[1]/cac:LegalMonetaryTotal[1]"
 
@@ -36,7 +38,9 @@ def doc(key: str) -> bytes:
 
 def with_total(data: bytes, amount: str) -> bytes:
     """The document with its Invoice total amount with VAT (BT-112) replaced."""
-    out, n = re.subn(rb"(<cbc:TaxInclusiveAmount currencyID=\"\w+\">)[^<]*", rb"\g<1>" + amount.encode(), data)
+    out, n = re.subn(
+        rb"(<cbc:TaxInclusiveAmount currencyID=\"\w+\">)[^<]*", rb"\g<1>" + amount.encode(), data
+    )
     assert n == 1
     return out
 
@@ -49,11 +53,16 @@ def test_base_example_is_valid_through_xsd_cen_and_peppol(validator: DocumentVal
     r = validator.validate(doc(BASE), name="base-example.xml")
     assert r.valid and r.error is None and r.failed_asserts == ()
     assert r.rulesets == ("peppol-ubl-3.0.19", "cen-ubl-1.3.14.1", "xsd-ubl-2.1")
-    assert r.customization_id == "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+    assert (
+        r.customization_id
+        == "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+    )
     assert r.syntax == "ubl"
 
 
-def test_wrong_total_fires_br_co_15_and_16_at_their_rule_contexts(validator: DocumentValidator) -> None:
+def test_wrong_total_fires_br_co_15_and_16_at_their_rule_contexts(
+    validator: DocumentValidator,
+) -> None:
     r = validator.validate(with_total(doc(BASE), "1700.00"), name="wrong-total.xml")
     assert not r.valid and r.error is None
     assert [(f.id, f.flag, f.location, f.ruleset) for f in r.failed_asserts] == [
@@ -66,19 +75,25 @@ def test_wrong_total_fires_br_co_15_and_16_at_their_rule_contexts(validator: Doc
     )
 
 
-def test_locations_are_the_same_whichever_engine_compiled_the_rules(validator: DocumentValidator) -> None:
+def test_locations_are_the_same_whichever_engine_compiled_the_rules(
+    validator: DocumentValidator,
+) -> None:
     """cen-ubl-1.3.16 runs CEN's published (ISO skeleton) XSLT, cen-ubl-1.3.14.1 SchXslt2 output."""
     data = with_total(doc(BASE), "1700.00")
     iso = validator.validate(data, rulesets=["cen-ubl-1.3.16"])
     schxslt = validator.validate(data, rulesets=["cen-ubl-1.3.14.1"])
-    assert [(f.id, f.location) for f in iso.failed_asserts] == [(f.id, f.location) for f in schxslt.failed_asserts]
+    assert [(f.id, f.location) for f in iso.failed_asserts] == [
+        (f.id, f.location) for f in schxslt.failed_asserts
+    ]
     assert [f.location for f in iso.failed_asserts] == ["/Invoice[1]", LMT]
 
 
 def test_each_assert_is_a_tri_state_check(validator: DocumentValidator) -> None:
     r = validator.validate(with_total(doc(BASE), "1700.00"), rulesets=["cen-ubl-1.3.16"])
     checks = by_key(r)
-    assert checks[("cen-ubl-1.3.16", "BR-CO-15")] == AssertCheck("cen-ubl-1.3.16", "BR-CO-15", "fatal", "fail", ("/Invoice[1]",))
+    assert checks[("cen-ubl-1.3.16", "BR-CO-15")] == AssertCheck(
+        "cen-ubl-1.3.16", "BR-CO-15", "fatal", "fail", ("/Invoice[1]",)
+    )
     assert checks[("cen-ubl-1.3.16", "BR-CO-16")].locations == (LMT,)
     assert checks[("cen-ubl-1.3.16", "BR-01")].outcome == "pass"  # root rule fired, assert held
     # no cac:AdditionalDocumentReference in the document: BR-52's rule never fired
@@ -88,7 +103,9 @@ def test_each_assert_is_a_tri_state_check(validator: DocumentValidator) -> None:
     assert outcomes["fail"] == 2 and outcomes["pass"] > 100 and outcomes["not-applicable"] > 50
 
 
-def test_tri_state_agrees_between_the_two_engines_on_the_same_rules(validator: DocumentValidator) -> None:
+def test_tri_state_agrees_between_the_two_engines_on_the_same_rules(
+    validator: DocumentValidator,
+) -> None:
     r = validator.validate(doc(BASE), rulesets=["cen-ubl-1.3.16", "cen-ubl-1.3.14.1"])
     new = {c.id: c.outcome for c in r.checks if c.ruleset == "cen-ubl-1.3.16"}
     old = {c.id: c.outcome for c in r.checks if c.ruleset == "cen-ubl-1.3.14.1"}
@@ -97,7 +114,9 @@ def test_tri_state_agrees_between_the_two_engines_on_the_same_rules(validator: D
 
 
 def test_xsd_runs_only_when_asked(validator: DocumentValidator) -> None:
-    broken = doc(BASE).replace(b"<cbc:ID>Snippet1</cbc:ID>", b"<cbc:ID>Snippet1</cbc:ID><cbc:Bogus>x</cbc:Bogus>", 1)
+    broken = doc(BASE).replace(
+        b"<cbc:ID>Snippet1</cbc:ID>", b"<cbc:ID>Snippet1</cbc:ID><cbc:Bogus>x</cbc:Bogus>", 1
+    )
     cen_alone = validator.validate(broken, rulesets=["cen-ubl-1.3.14.1"])
     peppol_alone = validator.validate(broken, rulesets=["peppol-ubl-3.0.19"])
     cen_peppol = validator.validate(broken, rulesets=["cen-ubl-1.3.14.1", "peppol-ubl-3.0.19"])
@@ -114,11 +133,15 @@ def test_xsd_runs_only_when_asked(validator: DocumentValidator) -> None:
 
 
 def test_warnings_are_listed_but_do_not_invalidate(validator: DocumentValidator) -> None:
-    data = doc(BASE).replace(b"<cbc:ID>Snippet1</cbc:ID>", b"<cbc:ID>Snippet1</cbc:ID><cbc:UUID>u-1</cbc:UUID>", 1)
+    data = doc(BASE).replace(
+        b"<cbc:ID>Snippet1</cbc:ID>", b"<cbc:ID>Snippet1</cbc:ID><cbc:UUID>u-1</cbc:UUID>", 1
+    )
     r = validator.validate(data, name="uuid.xml")
     assert r.valid
     assert r.failed_asserts == (
-        FailedAssert("UBL-CR-005", "warning", "/Invoice[1]", r.failed_asserts[0].text, "cen-ubl-1.3.14.1"),
+        FailedAssert(
+            "UBL-CR-005", "warning", "/Invoice[1]", r.failed_asserts[0].text, "cen-ubl-1.3.14.1"
+        ),
     )
     assert r.warnings == r.failed_asserts and r.errors == ()
 
@@ -131,7 +154,9 @@ def test_credit_note_and_cii_documents_validate(validator: DocumentValidator) ->
     assert any(c.outcome == "pass" for c in cii.checks)
 
 
-def test_pint_sg_example_is_valid_and_shared_rules_report_once(validator: DocumentValidator) -> None:
+def test_pint_sg_example_is_valid_and_shared_rules_report_once(
+    validator: DocumentValidator,
+) -> None:
     data = doc(PINT_SG)
     assert validator.validate(data).rulesets == ("pint-sg-ubl-1.4.1", "xsd-ubl-2.1")
     bad = with_total(data, "99999.00")
@@ -155,12 +180,20 @@ def test_pint_sg_example_is_valid_and_shared_rules_report_once(validator: Docume
     [
         (b"", "the file is empty"),
         (b"<Invoice><unclosed></Invoice>", "not well-formed XML at line 1, column"),
-        (b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>', "document declares a DTD/entities"),
-        (b"<Order xmlns='urn:x'/>", "is not a UBL 2.1 Invoice or CreditNote or a CII CrossIndustryInvoice"),
         (
-            (b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2" '
-            b'xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">'
-            b"<cbc:CustomizationID>urn:example:other</cbc:CustomizationID></Invoice>"),
+            b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>',
+            "document declares a DTD/entities",
+        ),
+        (
+            b"<Order xmlns='urn:x'/>",
+            "is not a UBL 2.1 Invoice or CreditNote or a CII CrossIndustryInvoice",
+        ),
+        (
+            (
+                b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2" '
+                b'xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">'
+                b"<cbc:CustomizationID>urn:example:other</cbc:CustomizationID></Invoice>"
+            ),
             "choose the rule sets with --rules",
         ),
     ],
@@ -177,7 +210,9 @@ def test_bad_documents_give_a_result_with_an_error_never_an_exception(
 def test_ruleset_for_another_syntax_is_an_error(validator: DocumentValidator) -> None:
     r = validator.validate(doc(BASE), name="b.xml", rulesets=["cen-cii-1.3.16"])
     assert not r.valid
-    assert r.error == "b.xml: rule set cen-cii-1.3.16 is for CII documents, but this is a UBL Invoice"
+    assert (
+        r.error == "b.xml: rule set cen-cii-1.3.16 is for CII documents, but this is a UBL Invoice"
+    )
 
 
 def test_unknown_ruleset_id_is_a_config_error(validator: DocumentValidator) -> None:
@@ -201,8 +236,11 @@ def test_to_json_has_exactly_the_cli_keys(validator: DocumentValidator) -> None:
     j = r.to_json()
     assert list(j) == ["file", "valid", "rulesets", "failed_asserts", "error"]
     assert j["failed_asserts"][0] == {
-        "id": "BR-CO-15", "flag": "fatal", "location": "/Invoice[1]",
-        "text": r.failed_asserts[0].text, "ruleset": "cen-ubl-1.3.14.1",
+        "id": "BR-CO-15",
+        "flag": "fatal",
+        "location": "/Invoice[1]",
+        "text": r.failed_asserts[0].text,
+        "ruleset": "cen-ubl-1.3.14.1",
     }
 
 
@@ -216,17 +254,25 @@ _CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        (f"/*:Invoice[namespace-uri()='{_UBL}'][1]/*:LegalMonetaryTotal[namespace-uri()='{_CAC}'][1]", LMT),
+        (
+            f"/*:Invoice[namespace-uri()='{_UBL}'][1]/*:LegalMonetaryTotal[namespace-uri()='{_CAC}'][1]",
+            LMT,
+        ),
         (f"/Q{{{_UBL}}}Invoice[1]/Q{{{_CAC}}}LegalMonetaryTotal[1]", LMT),
-        (f"/Q{{{_UBL}}}Invoice[1]/Q{{{_CBC}}}Note[2]/@languageID", "/Invoice[1]/cbc:Note[2]/@languageID"),
+        (
+            f"/Q{{{_UBL}}}Invoice[1]/Q{{{_CBC}}}Note[2]/@languageID",
+            "/Invoice[1]/cbc:Note[2]/@languageID",
+        ),
         (
             f"/*:Invoice[namespace-uri()='{_UBL}'][1]/*:ID[namespace-uri()='{_CBC}'][1]/@*[local-name()='schemeID' and namespace-uri()='']",
             "/Invoice[1]/cbc:ID[1]/@schemeID",
         ),
         (
-            ("/Q{urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100}CrossIndustryInvoice[1]"
-            "/Q{urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100}ExchangedDocument[1]"
-            "/Q{urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100}IssueDateTime[1]"),
+            (
+                "/Q{urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100}CrossIndustryInvoice[1]"
+                "/Q{urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100}ExchangedDocument[1]"
+                "/Q{urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100}IssueDateTime[1]"
+            ),
             "/rsm:CrossIndustryInvoice[1]/rsm:ExchangedDocument[1]/ram:IssueDateTime[1]",
         ),
         (
@@ -259,7 +305,10 @@ def test_svrl_parsing_tracks_patterns_for_the_iso_skeleton_only() -> None:
         ("R1", "fatal", "/Invoice[1]", "Rule one", "assert", "/ubl:Invoice"),
         ("R2", "error", "/Invoice[1]", "two", "report", "cac:Party"),
     ]
-    assert parse_svrl(svrl, engine="schxslt2").fired_rules == {(None, "/ubl:Invoice"), (None, "cac:Party")}
+    assert parse_svrl(svrl, engine="schxslt2").fired_rules == {
+        (None, "/ubl:Invoice"),
+        (None, "cac:Party"),
+    }
 
 
 def test_the_validator_is_shared_and_thread_safe() -> None:
@@ -271,3 +320,19 @@ def test_the_validator_is_shared_and_thread_safe() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda _: v.validate(data), range(8)))
     assert {tuple(f.id for f in r.failed_asserts) for r in results} == {("BR-CO-15", "BR-CO-16")}
+
+
+def test_an_unwritable_cache_only_costs_time(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from harness.xml import schematron as sch
+
+    not_a_dir = tmp_path / "cache-is-a-file"
+    not_a_dir.write_text("x", encoding="utf-8")
+    store = ArtefactStore(mirror=ArtefactStore.default().mirror, cache_dir=not_a_dir)
+    assert store.derived_cache("schematron") is None
+    monkeypatch.setattr(sch, "_executables", {})  # force a compile in this process
+    monkeypatch.setattr(sch, "_catalogues", {})
+    r = DocumentValidator(store=store).validate(doc(CII), rulesets=["peppol-cii-3.0.19"])
+    assert r.error is None and len(r.checks) == 84
+    assert "PEPPOL-EN16931-R001" in {
+        f.id for f in r.failed_asserts
+    }  # a plain EN 16931 CII: no ProfileID

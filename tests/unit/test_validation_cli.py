@@ -14,13 +14,21 @@ import pytest
 from harness.artefacts.store import ArtefactStore
 
 BASE = "peppol/bis-billing-3.0.19/rules/examples/base-example.xml"
-PINT_SG = "peppol/pint-sg-1.4.1/trn-invoice/example/PINT-SG INV example 02 - full valid invoice 1.xml"
+PINT_SG = (
+    "peppol/pint-sg-1.4.1/trn-invoice/example/PINT-SG INV example 02 - full valid invoice 1.xml"
+)
 
 
 def conformance(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "harness.cli", *args],
-        check=False, capture_output=True, text=True, encoding="utf-8", cwd=cwd, env=dict(os.environ), timeout=300,
+        check=False,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=cwd,
+        env=dict(os.environ),
+        timeout=300,
     )
 
 
@@ -37,7 +45,9 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "broken": d / "broken.xml",
     }
     out["valid"].write_bytes(base)
-    out["invalid"].write_bytes(base.replace(b">1656.25</cbc:TaxInclusiveAmount>", b">1700.00</cbc:TaxInclusiveAmount>"))
+    out["invalid"].write_bytes(
+        base.replace(b">1656.25</cbc:TaxInclusiveAmount>", b">1700.00</cbc:TaxInclusiveAmount>")
+    )
     out["pint"].write_bytes(store.read_bytes(PINT_SG))
     out["broken"].write_bytes(b"<Invoice>\n<oops></Invoice>")
     return out
@@ -56,7 +66,9 @@ def test_json_is_one_object_per_file_and_exit_1_when_one_is_invalid(files: dict[
     assert valid["rulesets"] == ["peppol-ubl-3.0.19", "cen-ubl-1.3.14.1", "xsd-ubl-2.1"]
     assert invalid["valid"] is False
     assert invalid["failed_asserts"][0] == {
-        "id": "BR-CO-15", "flag": "fatal", "location": "/Invoice[1]",
+        "id": "BR-CO-15",
+        "flag": "fatal",
+        "location": "/Invoice[1]",
         "text": "[BR-CO-15]-Invoice total amount with VAT (BT-112) = Invoice total amount without VAT (BT-109) "
         "+ Invoice total VAT amount (BT-110).",
         "ruleset": "cen-ubl-1.3.14.1",
@@ -80,12 +92,18 @@ def test_human_output_lists_each_failed_assert(files: dict[str, Path]) -> None:
     assert proc.returncode == 1
     out = proc.stdout.splitlines()
     assert out[0] == f"{files['invalid']}: INVALID [cen-ubl-1.3.16]"
-    assert out[1].startswith("  BR-CO-15 [fatal] at /Invoice[1] (cen-ubl-1.3.16): [BR-CO-15]-Invoice total")
-    assert out[2].startswith("  BR-CO-16 [fatal] at /Invoice[1]/cac:LegalMonetaryTotal[1] (cen-ubl-1.3.16): ")
+    assert out[1].startswith(
+        "  BR-CO-15 [fatal] at /Invoice[1] (cen-ubl-1.3.16): [BR-CO-15]-Invoice total"
+    )
+    assert out[2].startswith(
+        "  BR-CO-16 [fatal] at /Invoice[1]/cac:LegalMonetaryTotal[1] (cen-ubl-1.3.16): "
+    )
 
 
 def test_rules_option_runs_only_those_and_dedupes_pint(files: dict[str, Path]) -> None:
-    proc = conformance("validate", "--json", "--rules", "pint-ubl-1.1.3,pint-sg-ubl-1.4.1", str(files["pint"]))
+    proc = conformance(
+        "validate", "--json", "--rules", "pint-ubl-1.1.3,pint-sg-ubl-1.4.1", str(files["pint"])
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["rulesets"] == ["pint-ubl-1.1.3", "pint-sg-ubl-1.4.1"]
 
@@ -93,7 +111,10 @@ def test_rules_option_runs_only_those_and_dedupes_pint(files: dict[str, Path]) -
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("validate", "--rules", "peppol-ubl-9", "x.xml"), "unknown rule set 'peppol-ubl-9'; valid ids: xsd-ubl-2.1"),
+        (
+            ("validate", "--rules", "peppol-ubl-9", "x.xml"),
+            "unknown rule set 'peppol-ubl-9'; valid ids: xsd-ubl-2.1",
+        ),
         (("validate",), "no FILE given"),
         (("validate", "--max-bytes", "0", "x.xml"), "--max-bytes must be a positive number"),
         (("artefacts",), "conformance artefacts sync"),
@@ -114,8 +135,13 @@ def test_list_rules_prints_every_id_with_version_and_provenance() -> None:
     assert rows["pint-sg-ubl-1.4.1"] == ["1.4.1", "third-party"]
     assert rows["cen-cii-1.3.14.1"] == ["1.3.14.1", "official"]
     assert len(rows) == 10
-    as_json = [json.loads(line) for line in conformance("validate", "--list-rules", "--json").stdout.splitlines()]
-    assert {(r["id"], r["provenance"]) for r in as_json} >= {("peppol-ubl-3.0.21", "third-party copy")}
+    as_json = [
+        json.loads(line)
+        for line in conformance("validate", "--list-rules", "--json").stdout.splitlines()
+    ]
+    assert {(r["id"], r["provenance"]) for r in as_json} >= {
+        ("peppol-ubl-3.0.21", "third-party copy")
+    }
 
 
 def test_artefacts_sync_from_a_mirror_and_list(tmp_path: Path) -> None:
@@ -124,18 +150,52 @@ def test_artefacts_sync_from_a_mirror_and_list(tmp_path: Path) -> None:
         pytest.skip("no artefact mirror")
     env_cache = tmp_path / "cache"
     proc = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "artefacts", "sync", "--mirror", mirror, "--only", "peppol/pint-sg-1.4.1/"],
-        check=False, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "CONFORMANCE_CACHE_DIR": str(env_cache), "CONFORMANCE_ARTEFACTS_MIRROR": ""},
+        [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "artefacts",
+            "sync",
+            "--mirror",
+            mirror,
+            "--only",
+            "peppol/pint-sg-1.4.1/",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={
+            **os.environ,
+            "CONFORMANCE_CACHE_DIR": str(env_cache),
+            "CONFORMANCE_ARTEFACTS_MIRROR": "",
+        },
     )
     assert proc.returncode == 0, proc.stderr
     assert re.search(r"artefacts: 0 already present, 24 copied, 0 downloaded", proc.stderr)
     assert "[24/24]" in proc.stderr
-    assert "pint-sg-ubl-1.4.1 (262)" in proc.stderr  # its catalogue was generated from the synced files
+    assert (
+        "pint-sg-ubl-1.4.1 (262)" in proc.stderr
+    )  # its catalogue was generated from the synced files
     listing = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "artefacts", "list", "--only", "peppol/pint-sg-1.4.1/"],
-        check=False, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "CONFORMANCE_CACHE_DIR": str(env_cache), "CONFORMANCE_ARTEFACTS_MIRROR": ""},
+        [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "artefacts",
+            "list",
+            "--only",
+            "peppol/pint-sg-1.4.1/",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={
+            **os.environ,
+            "CONFORMANCE_CACHE_DIR": str(env_cache),
+            "CONFORMANCE_ARTEFACTS_MIRROR": "",
+        },
     )
     assert listing.returncode == 0
     assert all(line.startswith("cache   third-party copy") for line in listing.stdout.splitlines())
@@ -159,5 +219,7 @@ def test_cli_and_validator_modules_import_nothing_heavy_until_used() -> None:
         "heavy = sorted(m for m in ('saxonche', 'lxml', 'httpx') if m in sys.modules)\n"
         "print(','.join(heavy))"
     )
-    proc = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=120
+    )
     assert proc.stdout.strip() == ""
