@@ -38,3 +38,36 @@ def test_campaign_with_too_few_documents_reports_empty_scenarios():
     result = run_campaign(2, seed=3, rulesets=[RULESET_PINT_SG], mutation_sample=1)
     assert not result.ok
     assert len(result.empty_scenarios) == len(scenarios_for(RULESET_PINT_SG)) - 2
+
+
+class _RejectsMultiLineDocuments:
+    """A stand-in validator: a document with two or more lines breaks rule X-1."""
+
+    class _Assert:
+        id, flag, location, text, ruleset = "X-1", "fatal", "/Invoice[1]", "one line only", "test-rules"
+
+    class _Result:
+        def __init__(self, valid: bool) -> None:
+            self.valid = valid
+            self.failed_asserts = () if valid else (_RejectsMultiLineDocuments._Assert(),)
+
+    def validate(self, data: bytes, *, name: str = "", rulesets: object = None) -> object:
+        from harness.peppol.inspect import document_facts
+
+        return self._Result(document_facts(data).line_count < 2)
+
+
+def test_invalid_documents_are_reported_with_a_shrunk_example(monkeypatch):
+    from harness.peppol import validation
+
+    monkeypatch.setattr(validation, "get_validator", lambda: _RejectsMultiLineDocuments())
+    count = 3 * len(scenarios_for(RULESET_PINT_SG))
+    result = run_campaign(count, seed=3, rulesets=[RULESET_PINT_SG], mutation_sample=1)
+    assert not result.ok and result.invalid
+    assert all("test-rules:X-1" in failure.problems[0] for failure in result.invalid)
+    # Hypothesis shrinks the first failure to the smallest document that still breaks the rule.
+    assert result.minimal_failure is not None
+    from harness.peppol.inspect import document_facts
+
+    assert document_facts(result.minimal_failure.encode()).line_count == 2
+    assert "minimal failing document" in result.format()
