@@ -96,13 +96,13 @@ def response_problem(
 
 
 def json_problem(schema: dict[str, Any], value: Any) -> str | None:
-    """The first way ``value`` breaks ``schema`` (an OpenAPI schema object), or ``None``."""
+    """How ``value`` breaks ``schema`` (an OpenAPI schema object; first three ways), or ``None``."""
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(schema_of(schema))
     errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
     if not errors:
         return None
-    e = errors[0]
-    where = "/".join(str(p) for p in e.absolute_path) or "(root)"
-    return f"at {where}: {e.message}"
+    shown = [f"at {'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}" for e in errors[:3]]
+    more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+    return "; ".join(shown) + more

@@ -9,7 +9,7 @@ package stays cheap.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -38,13 +38,13 @@ class ReferenceEndpoint:
     def variant_names(self) -> tuple[str, ...]:
         if self.variants is None:
             return ()
-        return tuple(sorted(_load(self.variants)))
+        names: Iterable[str] = _load(self.variants)
+        return tuple(sorted(names))
 
 
-def _load(ref: str) -> Callable[..., Any]:
+def _load(ref: str) -> Any:
     module, _, attr = ref.partition(":")
-    obj: Callable[..., Any] = getattr(importlib.import_module(module), attr)
-    return obj
+    return getattr(importlib.import_module(module), attr)
 
 
 REGISTRY: MappingProxyType[str, ReferenceEndpoint] = MappingProxyType(
