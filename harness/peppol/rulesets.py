@@ -397,14 +397,22 @@ def rule_catalogue(ruleset_id: str, store: ArtefactStore | None = None) -> tuple
     from harness.xml.schematron import read_catalogue
 
     st = _store(store)
+    digests = tuple(st.entry(stage.catalogue).sha256 for stage in rs.stages)
+    memo_key = (rs.id, digests)
+    hit = _catalogue_memo.get(memo_key)
+    if hit is not None:
+        return hit
     cache = st.derived_cache("catalogues")
     out: dict[str, RuleInfo] = {}
-    for stage in rs.stages:
-        entry = st.entry(stage.catalogue)
-        for rule in read_catalogue(st.path(stage.catalogue), digest=entry.sha256, cache_dir=cache):
+    for stage, digest in zip(rs.stages, digests, strict=True):
+        for rule in read_catalogue(st.path(stage.catalogue), digest=digest, cache_dir=cache):
             if rule.id not in out:
                 out[rule.id] = RuleInfo(rule.id, rule.flag, rule.text, rule.context, rs.id)
-    return tuple(out.values())
+    result = _catalogue_memo[memo_key] = tuple(out.values())
+    return result
+
+
+_catalogue_memo: dict[tuple[str, tuple[str, ...]], tuple[RuleInfo, ...]] = {}
 
 
 def describe(ruleset_id: str, store: ArtefactStore | None = None) -> dict[str, Any]:
