@@ -88,27 +88,25 @@ class RunReport:
     evidence: tuple[EvidenceItem, ...] = ()
     schema_version: str = SCHEMA_VERSION
     accept_partial: bool = False
-    _evidence_paths: dict[str, str] = field(
+    _evidence_items: dict[str, EvidenceItem] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
 
     def __post_init__(self) -> None:
-        paths: dict[str, str] = {}
+        items: dict[str, EvidenceItem] = {}
         for item in self.evidence:
-            paths.setdefault(item.digest, item.path)
-        object.__setattr__(self, "_evidence_paths", paths)
+            items.setdefault(item.digest, item)
+        object.__setattr__(self, "_evidence_items", items)
 
     # -- queries used by the projections ---------------------------------------------------------
 
     def evidence_path(self, digest: str) -> str | None:
         """Run-folder-relative path of the evidence ``digest`` (None when not in the index)."""
-        return self._evidence_paths.get(digest)
+        item = self._evidence_items.get(digest)
+        return item.path if item else None
 
     def evidence_item(self, digest: str) -> EvidenceItem | None:
-        for item in self.evidence:
-            if item.digest == digest:
-                return item
-        return None
+        return self._evidence_items.get(digest)
 
     def not_tested(self) -> list[tuple[str, RequirementResult]]:
         """(profile, result) for every requirement in scope that no check exercised (no check,
