@@ -350,6 +350,8 @@ def seal(run_dir: Path, key: SigningKey, *, report: RunReport | None = None) -> 
         raise ReportError(f"cannot seal {run_dir}: no such folder")
     if report is None:
         report = load_report(run_dir / "report.json")
+    tmp = run_dir / f".{ATTESTATION_FILE}.tmp"
+    tmp.unlink(missing_ok=True)  # left by an interrupted seal; not part of the run
     (run_dir / PUBLIC_KEY_FILE).write_bytes(key.public_pem())
     statement = build_statement(run_dir, report, key)
     payload = json.dumps(statement, sort_keys=True, separators=(",", ":")).encode("utf-8")
@@ -360,7 +362,6 @@ def seal(run_dir: Path, key: SigningKey, *, report: RunReport | None = None) -> 
         "signatures": [{"keyid": key.keyid, "sig": _b64(signature)}],
     }
     target = run_dir / ATTESTATION_FILE
-    tmp = run_dir / f".{ATTESTATION_FILE}.tmp"
     tmp.write_bytes(_canonical(envelope))
     os.replace(tmp, target)
     return target

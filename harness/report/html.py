@@ -265,14 +265,13 @@ class _Renderer:
             )
         self.w(
             "<table><thead><tr><th>Rule set</th><th>Version</th><th>Provenance</th>"
-            "<th>Details</th></tr></thead><tbody>"
+            "<th>What it is</th></tr></thead><tbody>"
         )
         for rs in sorted(meta.rulesets, key=lambda x: str(x.get("id"))):
-            details = {k: v for k, v in rs.items() if k not in ("id", "version", "provenance")}
             self.w(
                 f"<tr><td><code>{_e(rs.get('id'))}</code></td><td>{_e(rs.get('version', ''))}</td>"
                 f"<td>{_provenance(rs.get('provenance'))}</td>"
-                f'<td class="wrap mono">{_e(json.dumps(details, ensure_ascii=False, sort_keys=True)) if details else ""}</td></tr>'
+                f'<td class="wrap">{_ruleset_details(rs)}</td></tr>'
             )
         if not meta.rulesets:
             self.w('<tr><td colspan="4" class="muted">(no rule set recorded)</td></tr>')
@@ -291,12 +290,19 @@ class _Renderer:
             self.w('<tr><td colspan="5" class="muted">(no external artefact recorded)</td></tr>')
         self.w("</tbody></table>\n")
 
-        not_tested = r.not_tested()
+        not_tested = sorted(
+            r.not_tested(),
+            key=lambda pr: (_LEVEL_ORDER[pr[1].requirement.level], pr[0], pr[1].requirement.id),
+        )
         self.w(f"<h3>Requirements not tested ({len(not_tested)})</h3>\n")
         if not_tested:
+            musts = sum(1 for _, res in not_tested if res.requirement.level is Level.MUST)
             self.w(
-                "<p>These requirements are in scope but no check exercised them. A claimed MUST"
-                " requirement that was not tested makes the verdict INCONCLUSIVE.</p>"
+                "<p>These requirements are in scope but no check exercised them"
+                f" ({musts} of them MUST). A claimed MUST requirement that was not tested makes"
+                " the verdict INCONCLUSIVE.</p>\n"
+                f"<details{' open' if musts or len(not_tested) <= 50 else ''}><summary>"
+                f"{len(not_tested)} requirements not tested</summary>"
                 "<table><thead><tr><th>Profile</th><th>Requirement</th><th>Level</th>"
                 "<th>Why not tested</th></tr></thead><tbody>"
             )
@@ -305,7 +311,7 @@ class _Renderer:
                     f"<tr><td>{_e(profile)}</td><td><code>{_e(res.requirement.id)}</code></td>"
                     f"<td>{_e(res.requirement.level.value)}</td><td>{_e(res.reason or '')}</td></tr>"
                 )
-            self.w("</tbody></table>\n")
+            self.w("</tbody></table></details>\n")
         else:
             self.w("<p>Every requirement in scope was exercised by at least one check.</p>\n")
         self.w("</section>\n")
@@ -478,6 +484,25 @@ class _Renderer:
                 f"<td>{_provenance(a.provenance)}</td></tr>"
             )
         self.w("</tbody></table>\n</section>\n")
+
+
+def _ruleset_details(ruleset: Mapping[str, Any]) -> str:
+    """Title, engine, note and implied rule sets of a rule set, as readable text (its artefacts
+    are listed in the artefact table)."""
+    parts = []
+    if ruleset.get("title"):
+        parts.append(f"<strong>{_e(ruleset['title'])}</strong>")
+    if ruleset.get("implies"):
+        implied = ", ".join(str(i) for i in ruleset["implies"])
+        parts.append(f'<span class="muted">implies</span> {_e(implied)}')
+    if ruleset.get("engine"):
+        parts.append(f'<span class="muted">engine</span> {_e(ruleset["engine"])}')
+    if ruleset.get("note"):
+        parts.append(_e(ruleset["note"]))
+    artefacts = ruleset.get("artefacts") or []
+    if artefacts:
+        parts.append(f'<span class="muted">{len(artefacts)} artefact file(s), listed below</span>')
+    return "<br>".join(parts)
 
 
 def _provenance(value: Any) -> str:
