@@ -473,10 +473,8 @@ def _known_rulesets(profile: str) -> frozenset[str] | None:
     """Rule sets a participant may claim for ``profile`` (``None``: no list to check against)."""
     if profile != "peppol-bis":
         return None
-    try:
-        from harness.peppol import rulesets
-    except ImportError:  # the rule-set registry lands with the validator; until then no check
-        return None
+    from harness.peppol import rulesets  # the registry reads the artefact lock, not the artefacts
+
     return frozenset(rulesets.claimable_ids())
 
 

@@ -293,3 +293,48 @@ def test_profile_not_claimed_is_a_config_error() -> None:
     p = load_participant(reference_participant_path())
     with pytest.raises(ConfigError, match="does not claim profile 'tradetrust'"):
         p.profile("tradetrust")
+
+
+def test_unknown_rule_set_is_named_with_a_suggestion(tmp_path: Path) -> None:
+    text = HTTP_FILE.replace('"pint-sg-ubl-1.4.1"', '"pint-sg-ubl-1.4.2"')
+    with pytest.raises(ParticipantFileError) as exc:
+        load_participant(write(tmp_path, text), environ={"CONFORMANCE_DRIVER_TOKEN": TOKEN})
+    expected, found = problems_of(exc)["profiles.peppol-bis.rulesets[1]"]
+    assert "did you mean 'pint-sg-ubl-1.4.1'?" in expected
+    assert found == "the string 'pint-sg-ubl-1.4.2'"
+
+
+def test_malformed_rule_set_id(tmp_path: Path) -> None:
+    text = HTTP_FILE.replace('"pint-sg-ubl-1.4.1"', '"PINT SG"')
+    with pytest.raises(ParticipantFileError) as exc:
+        load_participant(write(tmp_path, text), environ={"CONFORMANCE_DRIVER_TOKEN": TOKEN})
+    assert problems_of(exc)["profiles.peppol-bis.rulesets[1]"][0].startswith("a rule-set id <family>-<syntax>-<version>")
+
+
+def test_prompt_folder_defaults_next_to_the_file(tmp_path: Path) -> None:
+    text = """\
+[participant]
+name = "Manual"
+profiles = ["peppol-bis"]
+[driver]
+kind = "prompt"
+[profiles.peppol-bis]
+roles = ["sender", "receiver"]
+rulesets = ["peppol-ubl-3.0.19"]
+"""
+    p = load_participant(write(tmp_path, text))
+    assert p.driver.folder == tmp_path / "conformance-inbox"
+    assert p.driver.timeout == 300.0
+
+
+def test_one_sample_participant_per_known_bad_variant() -> None:
+    from harness.reference.peppol_variants import VARIANTS
+
+    folder = REPO / "fixtures" / "participants" / "known-bad"
+    files = {p.stem: p for p in folder.glob("*.toml")}
+    assert set(files) == set(VARIANTS)
+    reference = load_participant(reference_participant_path())
+    for name, path in files.items():
+        p = load_participant(path)
+        assert p.driver.kind == "embedded" and p.driver.variant == name
+        assert p.claims == reference.claims  # same claims as the reference: only the fault differs
