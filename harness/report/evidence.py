@@ -259,6 +259,30 @@ def read_sidecars(run_dir: Path) -> list[dict[str, Any]]:
     return records
 
 
+def _previous_index(run_dir: Path) -> list[dict[str, Any]]:
+    """Records of an ``evidence/index.json`` written earlier (a folder being rewritten keeps its
+    labels and media types although the sidecars are gone)."""
+    try:
+        document = json.loads((run_dir / INDEX_FILE).read_bytes())
+    except (FileNotFoundError, ValueError):
+        return []
+    records: list[dict[str, Any]] = []
+    for entry in document.get("evidence", []) if isinstance(document, dict) else []:
+        if not isinstance(entry, dict) or not _DIGEST_RE.match(str(entry.get("digest", ""))):
+            continue
+        labels = entry.get("labels") or [None]
+        for label in labels:
+            records.append(
+                {
+                    "digest": entry["digest"],
+                    "path": entry.get("path", ""),
+                    "media_type": entry.get("media_type", "application/octet-stream"),
+                    "label": label,
+                }
+            )
+    return records
+
+
 def collect_evidence(run_dir: Path) -> tuple[EvidenceItem, ...]:
     """Merge the sidecars and the stored files into one list, sorted by digest.
 
@@ -267,7 +291,7 @@ def collect_evidence(run_dir: Path) -> tuple[EvidenceItem, ...]:
     """
     run_dir = Path(run_dir)
     by_digest: dict[str, dict[str, Any]] = {}
-    for record in read_sidecars(run_dir):
+    for record in [*_previous_index(run_dir), *read_sidecars(run_dir)]:
         entry = by_digest.setdefault(
             record["digest"],
             {"path": record["path"], "media_types": set(), "labels": set(), "size": None},
