@@ -116,6 +116,11 @@ def _standard_rated_lines_worth_a_unit(invoice: Invoice) -> bool:
     return group >= 2
 
 
+def _amount_due_positive(invoice: Invoice) -> bool:
+    """BR-CO-25 asks for a due date or payment terms only when the amount due is positive."""
+    return invoice.kind is DocumentKind.INVOICE and calculate(invoice).totals.payable_amount > 0
+
+
 def _all_of(*predicates: _Predicate) -> _Predicate:
     return lambda inv: all(p(inv) for p in predicates)
 
@@ -268,7 +273,7 @@ _CATALOGUE: tuple[Mutation, ...] = (
         _BIS,
         _q(CEN, "BR-CO-25"),
         faults=lambda inv, calc: UblFaults(omit_due_date=True, omit_payment_terms=True),
-        when=_is_invoice,
+        when=_amount_due_positive,
     ),
     Mutation(
         "bis-empty-element",
@@ -490,7 +495,7 @@ _CATALOGUE: tuple[Mutation, ...] = (
         _SG,
         _q(PINT_SG, "BR-CO-25-SG"),
         faults=lambda inv, calc: UblFaults(omit_due_date=True, omit_payment_terms=True),
-        when=_is_invoice,
+        when=_amount_due_positive,
     ),
     Mutation(
         "sg-missing-buyer-electronic-address",
