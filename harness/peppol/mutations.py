@@ -403,6 +403,16 @@ _CATALOGUE: tuple[Mutation, ...] = (
         faults=lambda inv, calc: UblFaults(omit_tax_total_accounting=True),
         when=_foreign,
     ),
+    Mutation(
+        "bis-tax-amount-in-accounting-currency-sign-differs",
+        "VAT total in accounting currency (BT-111) negative while the VAT total (BT-110) is positive",
+        _BIS,
+        _q(PEPPOL, "PEPPOL-EN16931-R055"),
+        faults=lambda inv, calc: UblFaults(
+            tax_amount_accounting=-(calc.totals.tax_amount_accounting or Decimal(0)) - ONE
+        ),
+        when=lambda inv: _foreign(inv) and calculate(inv).totals.tax_amount > 0,
+    ),
     # ---- PINT SG -----------------------------------------------------------------------------
     Mutation(
         "sg-payable-amount-wrong",

@@ -55,6 +55,7 @@ class UblFaults:
     charge_total_amount: Decimal | None = None  # BT-108
     tax_exclusive_amount: Decimal | None = None  # BT-109
     tax_amount: Decimal | None = None  # BT-110
+    tax_amount_accounting: Decimal | None = None  # BT-111
     tax_inclusive_amount: Decimal | None = None  # BT-112
     payable_amount: Decimal | None = None  # BT-115
     # BT-117 of the breakdown group with this category code gets this amount added.
@@ -370,12 +371,8 @@ class _Writer:
         if totals.tax_amount_accounting is not None and not f.omit_tax_total_accounting:
             accounting = self.cac(root, "TaxTotal")
             assert self.inv.tax_currency is not None
-            self.cbc(
-                accounting,
-                "TaxAmount",
-                amount_text(totals.tax_amount_accounting),
-                currencyID=self.inv.tax_currency,
-            )
+            value = f.tax_amount_accounting if f.tax_amount_accounting is not None else totals.tax_amount_accounting
+            self.cbc(accounting, "TaxAmount", amount_text(value), currencyID=self.inv.tax_currency)
 
     def breakdown(self, total: etree._Element, group: VatBreakdown) -> None:
         tax_amount = group.tax_amount

@@ -203,3 +203,11 @@ def test_writer_is_deterministic_and_model_is_untouched():
 
 def test_model_tax_category_key_normalises_rates():
     assert TaxCategory("S", D("25.0")).key == TaxCategory("S", D(25)).key
+
+
+def test_tax_amount_in_accounting_currency_can_be_overridden():
+    invoice = build_invoice("foreign-currency", RULESET_BIS, seed=0)
+    root = _root(to_ubl(invoice, faults=UblFaults(tax_amount_accounting=D("-3.00"))))
+    amounts = {el.get("currencyID"): el.text for el in root.findall("cac:TaxTotal/cbc:TaxAmount", NS)}
+    assert amounts[invoice.tax_currency] == "-3.00"
+    assert amounts[invoice.currency] == amount_text(calculate(invoice).totals.tax_amount)
