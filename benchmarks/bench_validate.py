@@ -214,7 +214,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ok_p50 = target_p50 <= TARGET_P50_MS
     ok_ratio = ratio <= TARGET_RATIO
     print()
-    print(f"throughput: harness {harness_dps:.1f} docs/s, bare {bare_dps:.1f} docs/s (one thread, {args.clock} clock)")
+    print(
+        f"throughput: harness {harness_dps:.1f} docs/s, bare {bare_dps:.1f} docs/s (one thread, {args.clock} clock)"
+    )
     print(
         f"harness/bare: {ratio:.2f} over the corpus (total time); median per-document p50 ratio {ratio_median:.2f}"
     )
