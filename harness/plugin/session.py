@@ -121,11 +121,20 @@ class ConformanceSession:
                     campaign_budget=config.getoption("campaign_budget"),
                 )
                 self.ctx.run_dir.mkdir(parents=True, exist_ok=False)
+                self._collect_suites_by_default(config)
         except HarnessError as exc:
             raise pytest.UsageError(str(exc)) from None
         self.checks: list[CheckResult] = []
         self.report_path: Path | None = None
         self.verdicts: dict[str, str] = {}
+
+    def _collect_suites_by_default(self, config: pytest.Config) -> None:
+        """Plain ``pytest --participant P`` with no paths runs the selected profiles' suites
+        (not the current project's tests)."""
+        from harness.profiles import get_profile
+
+        if config.args_source is not pytest.Config.ArgsSource.ARGS:
+            config.args[:] = [str(get_profile(p).suite_dir) for p in self.ctx.profiles]
 
     # -- xdist ---------------------------------------------------------------------------
 
