@@ -115,6 +115,9 @@ def _make_server(app: Any, log_level: str, ready_file: Path | None, info: dict[s
         lifespan="on",
         timeout_graceful_shutdown=3,
         server_header=False,
+        # Reference endpoints answer without a Date header: their recorded answers are then
+        # byte-identical across runs (reproducible evidence digests).
+        date_header=False,
     )
     return ReadyServer(config)
 

@@ -13,7 +13,7 @@ exchange as redacted evidence.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from harness.drivers.base import (
     DriverResult,
@@ -41,6 +41,9 @@ def make_driver(
     participant: Participant,
     runtime: EndpointRuntime | None = None,
     evidence_hook: EvidenceHook | None = None,
+    *,
+    interactive: bool | None = None,
+    out: TextIO | None = None,
 ) -> PeppolBisDriver:
     """The driver for ``participant``'s ``[driver]`` table. ``runtime`` is needed for
     ``embedded`` (it starts the reference participant on first use)."""
@@ -76,5 +79,9 @@ def make_driver(
         from harness.drivers.prompt import PromptDriver
 
         assert d.folder is not None
-        return PromptDriver(d.folder, timeout=d.timeout, evidence_hook=evidence_hook)
+        if interactive is None:
+            return PromptDriver(d.folder, timeout=d.timeout, evidence_hook=evidence_hook, out=out)
+        return PromptDriver(
+            d.folder, timeout=d.timeout, evidence_hook=evidence_hook, interactive=interactive, out=out
+        )
     raise ConfigError(f"unknown driver kind {d.kind!r}")  # unreachable: the schema forbids it

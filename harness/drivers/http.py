@@ -41,6 +41,7 @@ class HttpDriver(PeppolBisDriver):
         secrets: Iterable[str] = (),
         evidence_hook: EvidenceHook | None = None,
         trust_env: bool = True,
+        volatile_headers: Iterable[str] = (),
     ) -> None:
         super().__init__(evidence_hook)
         import httpx
@@ -55,6 +56,9 @@ class HttpDriver(PeppolBisDriver):
             headers["Authorization"] = f"Bearer {token}"
         self._client = httpx.Client(headers=headers, timeout=timeout, trust_env=trust_env, follow_redirects=False)
         self._token = bool(token)
+        #: headers left out of recorded evidence because they change from run to run without
+        #: saying anything about the participant (e.g. the ephemeral port of an embedded endpoint)
+        self._volatile = frozenset(h.lower() for h in volatile_headers)
 
     # -- operations ------------------------------------------------------------------------
 
@@ -153,7 +157,6 @@ class HttpDriver(PeppolBisDriver):
         records: list[ExchangeRecord] = []
         if record:
             records.append(ExchangeRecord(f"{method} {path} ({what}): request", self._message(request), HTTP_MESSAGE))
-        started = time.monotonic()
         try:
             response = self._client.send(request)
             response.read()
@@ -168,11 +171,10 @@ class HttpDriver(PeppolBisDriver):
                 " (is it running, and is driver.base_url right?)"
             )
         else:
-            elapsed = time.monotonic() - started
             if record:
                 records.append(
                     ExchangeRecord(
-                        f"{method} {path} ({what}): response HTTP {response.status_code} in {elapsed:.3f} s",
+                        f"{method} {path} ({what}): response HTTP {response.status_code}",
                         self._message(response),
                         HTTP_MESSAGE,
                     )
@@ -198,6 +200,8 @@ class HttpDriver(PeppolBisDriver):
         else:
             head = f"HTTP/1.1 {message.status_code} {message.reason_phrase}\r\n"
         for name, value in message.headers.multi_items():
+            if name.lower() in self._volatile:
+                continue
             if name.lower() == "authorization":
                 scheme = value.split(" ", 1)[0]
                 value = f"{scheme} [REDACTED]"

@@ -32,7 +32,8 @@ from harness.drivers.base import (
 from harness.drivers.folder import document_candidates, read_document
 
 NO_TERMINAL = (
-    "no terminal to prompt on (stdin is not a TTY: CI, or pytest capturing output - run with -s);"
+    "no terminal to prompt on (stdin is not a TTY: CI, or a pytest-xdist worker - run serially"
+    " from a terminal for manual certification);"
     " the prompt driver cannot ask anyone, so the scenario saw no traffic"
 )
 

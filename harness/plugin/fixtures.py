@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -67,11 +68,51 @@ def endpoint_runtime(conformance_run: RunContext) -> Iterator[Any]:
         yield runtime
 
 
+class _TerminalWriter:
+    """Writes to the real terminal around pytest's output capture (for the prompt driver)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self._config = config
+
+    def write(self, text: str) -> int:
+        capman = self._config.pluginmanager.getplugin("capturemanager")
+        reporter = self._config.pluginmanager.getplugin("terminalreporter")
+        if capman is None or reporter is None:
+            sys.__stderr__.write(text)
+            return len(text)
+        with capman.global_and_fixture_disabled():
+            reporter.write(text)
+            reporter.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def _terminal_attached(conformance_run: RunContext) -> bool:
+    """A person can answer prompts: a serial run whose real stdin is a terminal."""
+    stdin = sys.__stdin__
+    try:
+        return not conformance_run.is_worker and stdin is not None and stdin.isatty()
+    except (ValueError, OSError):
+        return False
+
+
 @pytest.fixture(scope="session")
-def peppol_driver(participant: Any, endpoint_runtime: Any, conformance_run: RunContext) -> Any:
+def peppol_driver(
+    participant: Any, endpoint_runtime: Any, conformance_run: RunContext, request: pytest.FixtureRequest
+) -> Iterator[Any]:
     """How the harness makes the participant act for profile peppol-bis (see DESIGN.md drivers)."""
     from harness.drivers import make_driver
 
-    driver = make_driver(participant, endpoint_runtime)
-    write_observed(conformance_run, "driver", driver.describe())
-    return driver
+    driver = make_driver(
+        participant,
+        endpoint_runtime,
+        interactive=_terminal_attached(conformance_run),
+        out=_TerminalWriter(request.config),  # type: ignore[arg-type]
+    )
+    try:
+        write_observed(conformance_run, "driver", driver.describe())
+        yield driver
+    finally:
+        driver.close()

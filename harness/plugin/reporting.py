@@ -79,7 +79,7 @@ def write_report(
     meta = RunMeta(
         run_id=ctx.run_id,
         started=ctx.started,
-        finished=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        finished=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         harness_version=__version__,
         suite_digest=";".join(suite_digest_parts),
         seed=ctx.seed,

@@ -26,7 +26,6 @@ from typing import Any
 
 import pytest
 
-from harness import __version__
 from harness.errors import HarnessError
 from harness.plugin.recorder import CheckRecorder, ConformanceFailure
 from harness.report.model import CheckResult, Outcome
@@ -37,7 +36,7 @@ recorder_key = pytest.StashKey[CheckRecorder]()
 
 def new_run_id(now: dt.datetime | None = None) -> str:
     """Run id ``YYYYMMDDTHHMMSSZ-<6 hex>`` (UTC)."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
@@ -117,7 +116,7 @@ class ConformanceSession:
                     participant_path=participant_path,
                     profiles=profiles,
                     sign_key=config.getoption("sign_key"),
-                    started=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                    started=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                     campaign_budget=config.getoption("campaign_budget"),
                 )
                 self.ctx.run_dir.mkdir(parents=True, exist_ok=False)
@@ -289,7 +288,7 @@ def _short(rep: pytest.TestReport) -> str:
     if rep.skipped and isinstance(rep.longrepr, tuple):
         return str(rep.longrepr[2])
     errs = [ln for ln in lines if ln.startswith("E ")]
-    return " ".join((errs or lines[-1:]))[:2000]
+    return " ".join(errs or lines[-1:])[:2000]
 
 
 def environment() -> dict[str, Any]:
