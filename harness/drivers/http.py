@@ -8,7 +8,6 @@ driver raise: refused connections, timeouts and contract violations become resul
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
