@@ -19,6 +19,13 @@ def normalise(report: dict[str, Any]) -> dict[str, Any]:
     out = json.loads(json.dumps(report))
     for key in VOLATILE_META:
         out["meta"].pop(key, None)
+    # Endpoints observed: one per worker, each on its own ephemeral port with its own log and
+    # pid. What must agree is *what* was observed (kind, endpoint, variant, health answer).
+    stable = {"kind", "endpoint", "variant", "health", "runtime"}
+    out["meta"]["observed"] = {
+        key: sorted({json.dumps({k: v for k, v in item.items() if k in stable}, sort_keys=True) for item in values})
+        for key, values in out["meta"].get("observed", {}).items()
+    }
     out.pop("signing", None)
     for check in out["checks"]:
         check.pop("duration", None)
