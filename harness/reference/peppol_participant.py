@@ -133,6 +133,10 @@ class PeppolParticipant:
         document = to_ubl(invoice, faults=faults)
         if fault is DocumentFault.DROPS_VAT_BREAKDOWN:
             document = _without_vat_breakdown(document)
+        elif fault is DocumentFault.DECLARES_ENTITIES:
+            document = _with_entity_declaration(document)
+        elif fault is DocumentFault.SCHEMA_ORDER:
+            document = _issue_date_first(document)
         return document
 
     @staticmethod
@@ -233,6 +237,33 @@ def _without_vat_breakdown(document: bytes) -> bytes:
     tree = parse_untrusted(document, name="own document")
     for subtotal in tree.getroot().findall("cac:TaxTotal/cac:TaxSubtotal", NS):
         subtotal.getparent().remove(subtotal)
+    return bytes(etree.tostring(tree, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
+def _with_entity_declaration(document: bytes) -> bytes:
+    """``document`` with a DOCTYPE declaring an (unused) internal entity before the root."""
+    head, sep, rest = document.partition(b"?>")
+    if not sep:
+        head, rest = b"", document
+    else:
+        head += sep
+    root = b"CreditNote" if b"<CreditNote" in rest[:400] else b"Invoice"
+    return head + b"\n<!DOCTYPE " + root + b' [<!ENTITY seller "Reference Seller">]>' + rest
+
+
+def _issue_date_first(document: bytes) -> bytes:
+    """``document`` with cbc:IssueDate moved in front of cbc:ID (a UBL schema violation)."""
+    from lxml import etree
+
+    from harness.peppol.inspect import NS
+    from harness.xml.safe import parse_untrusted
+
+    tree = parse_untrusted(document, name="own document")
+    root = tree.getroot()
+    ident = root.find("cbc:ID", NS)
+    issue = root.find("cbc:IssueDate", NS)
+    if ident is not None and issue is not None:
+        ident.addprevious(issue)
     return bytes(etree.tostring(tree, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 

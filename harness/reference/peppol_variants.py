@@ -30,6 +30,8 @@ class DocumentFault(str, Enum):
     INVALID_UNIT_CODE = "invalid-unit-code"  #: BT-130 of the first line is ZZZ, not UN/ECE Rec 20
     WRONG_CUSTOMIZATION_ID = "wrong-customization-id"  #: BT-24 names Peppol BIS 2.0
     DROPS_VAT_BREAKDOWN = "drops-vat-breakdown"  #: no BG-23 VAT breakdown (cac:TaxSubtotal)
+    DECLARES_ENTITIES = "declares-entities"  #: a DOCTYPE with an internal entity before the root
+    SCHEMA_ORDER = "schema-order"  #: cbc:IssueDate written before cbc:ID (UBL sequence broken)
 
 
 class Outbound(str, Enum):
@@ -146,6 +148,20 @@ _CATALOGUE: tuple[Variant, ...] = (
             | _q(_SG, "BR-CO-18-GST-SG", "BR-NG-01-GST-SG", "PEPPOL-EN16931-R053-SG", "PEPPOL-EN16931-R054-SG")
         ),
         document_fault=DocumentFault.DROPS_VAT_BREAKDOWN,
+    ),
+    Variant(
+        "declares-entities",
+        "Writes a DOCTYPE declaring an internal entity before the root element; a receiver must "
+        "not expand entities from the network, so the document cannot be read safely.",
+        frozenset({"BIS-OUT-002"}),
+        document_fault=DocumentFault.DECLARES_ENTITIES,
+    ),
+    Variant(
+        "schema-order",
+        "Writes the issue date (BT-2) before the invoice number (BT-1), breaking the element order "
+        "the UBL 2.1 schema prescribes; every business rule still holds.",
+        frozenset({"xsd-ubl-2.1:XSD"}),
+        document_fault=DocumentFault.SCHEMA_ORDER,
     ),
     Variant(
         "same-document-for-every-scenario",

@@ -38,6 +38,9 @@ class RunningEndpoint:
     options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     #: Seconds from launch until the health check answered.
     startup_seconds: float | None = None
+    #: Further listeners of the endpoint besides HTTP, by name, as ``host:port`` strings
+    #: (e.g. ``{"dns": "127.0.0.1:53535"}`` for the reference SML's DNS server).
+    extras: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def url(self, path: str) -> str:
         return self.base_url + (path if path.startswith("/") else "/" + path)
