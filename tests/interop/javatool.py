@@ -13,7 +13,9 @@ code with the harness's validator:
 (``~/.cache/trade-conformance-harness/interop/<digest of the Java sources>/``), offline first
 (``mvn -o``) and online only when a dependency is missing from ``~/.m2``; a file lock makes
 parallel pytest workers build it once. :meth:`JavaTool.validate` runs one JVM for a whole batch
-of files.
+of files, and keeps its output (by a digest of the session, the build, the schemas and the
+documents) so that a second pytest-xdist worker of the same session asking for the same run reads
+it instead of starting another JVM.
 """
 
 from __future__ import annotations
@@ -106,6 +108,8 @@ class JavaResult:
     engine_errors: Mapping[str, tuple[str, ...]]
     #: None when no XSD was asked for
     xsd_errors: tuple[XsdError, ...] | None
+    #: schema label -> findings held back because an earlier rule of the pattern took the node
+    held_back: Mapping[str, int]
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,20 @@ def _complete(directory: Path) -> str | None:
     if not deps or not all(Path(p).is_file() for p in deps):
         return None  # ~/.m2 was cleaned: build again (mvn restores the jars)
     return os.pathsep.join([os.fspath(jar), *deps])
+
+
+def _prune(root: Path, *, keep: Path, older_than_s: float = 3600) -> None:
+    """Remove builds of other sources (an edited checkout leaves them behind); recent ones are
+    left alone in case another checkout is using them right now."""
+    now = time.time()
+    for d in root.iterdir():
+        if d == keep or not d.is_dir() or len(d.name.split(".")[0]) != 16:
+            continue
+        try:
+            if now - d.stat().st_mtime > older_than_s:
+                shutil.rmtree(d, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def build() -> BuildInfo:
@@ -175,10 +193,13 @@ def build() -> BuildInfo:
         if target.exists():
             shutil.rmtree(target)
         work.rename(target)
+        _prune(root, keep=target)
         # classpath.txt names the jars in ~/.m2; the jar itself moved with the folder.
         classpath = _complete(target)
         if classpath is None:
-            raise JavaToolError(f"Maven reported success but {target} lacks {JAR_NAME} or classpath.txt")
+            raise JavaToolError(
+                f"Maven reported success but {target} lacks {JAR_NAME} or classpath.txt"
+            )
         return BuildInfo(target, classpath, how, time.monotonic() - started)
 
 
@@ -204,6 +225,55 @@ class JavaTool:
             )
         return [json.loads(line) for line in proc.stdout.decode("utf-8").splitlines() if line]
 
+    def _run_key(self, paths: Sequence[str], args: Sequence[str]) -> str:
+        """Digest of everything a run depends on: this test session, the build, the arguments
+        (schema files by content) and the documents' bytes in order."""
+        # Shared by the workers of one pytest-xdist run only: a later session runs the JVM again.
+        session = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid-{os.getpid()}-{time.time_ns()}"
+        h = hashlib.sha256(f"{session}\0{self.info.directory.name}\0".encode())
+        for a in args:
+            h.update(a.encode() + b"\0")
+            _, _, path = a.partition("=")
+            if path and Path(path).is_file():
+                h.update(hashlib.sha256(Path(path).read_bytes()).digest())
+        for p in paths:
+            h.update(hashlib.sha256(Path(p).read_bytes()).digest())
+        return h.hexdigest()
+
+    def _run_cached(self, paths: Sequence[str], args: list[str]) -> list[dict[str, Any]]:
+        """Run the CLI, or reuse the output of an identical run (another pytest worker's).
+
+        Workers of one ``pytest -n`` session each build their own fixtures; the lock makes the
+        second wait for the first and read its output instead of running the same JVM again."""
+        runs = cache_root() / "runs"
+        runs.mkdir(parents=True, exist_ok=True)
+        key = self._run_key(paths, args)
+        out_file = runs / f"{key}.json"
+        with (runs / f"{key}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if out_file.is_file():
+                cached = json.loads(out_file.read_text("utf-8"))
+                for raw, path in zip(cached[1:], paths, strict=True):
+                    raw["file"] = path  # same bytes, this worker's file name
+                return list(cached)
+            with tempfile.TemporaryDirectory(prefix="interop-") as tmp:
+                listing = Path(tmp) / "files.txt"
+                listing.write_text("".join(p + "\n" for p in paths), encoding="utf-8")
+                lines = self._java([*args, "--files", os.fspath(listing)])
+            if len(lines) == len(paths) + 1:
+                tmp_out = out_file.with_suffix(".tmp")
+                tmp_out.write_text(json.dumps(lines), encoding="utf-8")
+                tmp_out.replace(out_file)
+        now = time.time()
+        for old in runs.glob("*.json"):
+            try:
+                if now - old.stat().st_mtime > 86400:
+                    old.unlink()
+                    old.with_suffix(".lock").unlink(missing_ok=True)
+            except OSError:
+                continue
+        return lines
+
     def validate(
         self,
         files: Iterable[Path],
@@ -213,16 +283,16 @@ class JavaTool:
     ) -> JavaRun:
         """Validate ``files`` in one JVM against every schema given (labels are yours)."""
         paths = [os.fspath(f) for f in files]
-        with tempfile.TemporaryDirectory(prefix="interop-") as tmp:
-            listing = Path(tmp) / "files.txt"
-            listing.write_text("".join(p + "\n" for p in paths), encoding="utf-8")
-            args: list[str] = []
-            for label, sch in schematron.items():
-                args += ["--schematron", f"{label}={sch}"]
-            for root, path in (xsd or {}).items():
-                args += ["--xsd", f"{root}={path}"]
-            args += ["--files", os.fspath(listing)]
-            lines = self._java(args)
+        if any("\n" in p or "\r" in p for p in paths):
+            raise JavaToolError(
+                "file names with line breaks cannot be passed to the Java validators"
+            )
+        args: list[str] = []
+        for label, sch in schematron.items():
+            args += ["--schematron", f"{label}={sch}"]
+        for root, path in (xsd or {}).items():
+            args += ["--xsd", f"{root}={path}"]
+        lines = self._run_cached(paths, args)
         if not lines or "header" not in lines[0]:
             raise JavaToolError("the Java validators printed no header line")
         header = lines[0]["header"]
@@ -243,10 +313,16 @@ class JavaTool:
                 xsd_errors=None
                 if xsd_raw is None
                 else tuple(XsdError(**e) for e in xsd_raw["errors"]),
+                held_back={
+                    label: int(r.get("held_back", 0))
+                    for label, r in (raw.get("schematron") or {}).items()
+                },
             )
         missing = [p for p in paths if p not in results]
         if missing:
-            raise JavaToolError(f"the Java validators said nothing about {len(missing)} files, e.g. {missing[0]}")
+            raise JavaToolError(
+                f"the Java validators said nothing about {len(missing)} files, e.g. {missing[0]}"
+            )
         return JavaRun(header, results)
 
     def eval_utils(self, calls: Sequence[Sequence[str]]) -> list[dict[str, Any]]:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.artefacts.store import ArtefactStore
-from harness.peppol import rulesets as rs
 
 if TYPE_CHECKING:
     from harness.peppol.mutations import Mutation
@@ -29,9 +28,13 @@ XSD = "xsd-ubl-2.1"
 ERROR_FLAGS = frozenset({"error", "fatal"})
 
 CEN_UBL_XSLT = "cen/en16931-1.3.16/ubl/xslt/EN16931-UBL-validation.xslt"
-CEN_UBL_SCH = "cen/en16931-1.3.16/ubl/schematron/preprocessed/EN16931-UBL-validation-preprocessed.sch"
+CEN_UBL_SCH = (
+    "cen/en16931-1.3.16/ubl/schematron/preprocessed/EN16931-UBL-validation-preprocessed.sch"
+)
 CEN_CII_XSLT = "cen/en16931-1.3.16/cii/xslt/EN16931-CII-validation.xslt"
-CEN_CII_SCH = "cen/en16931-1.3.16/cii/schematron/preprocessed/EN16931-CII-validation-preprocessed.sch"
+CEN_CII_SCH = (
+    "cen/en16931-1.3.16/cii/schematron/preprocessed/EN16931-CII-validation-preprocessed.sch"
+)
 
 #: Seeds of the scenario documents used by the interop tests (each scenario, each seed).
 SCENARIO_SEEDS = (0, 1, 2)
@@ -87,7 +90,9 @@ def cen_unit_test_documents(configuration: str) -> tuple[Doc, ...]:
     )
 
 
-def scenario_documents(ruleset: str = RULESET_BIS, seeds: Iterable[int] = SCENARIO_SEEDS) -> list[Doc]:
+def scenario_documents(
+    ruleset: str = RULESET_BIS, seeds: Iterable[int] = SCENARIO_SEEDS
+) -> list[Doc]:
     from harness.peppol.scenarios import build_document, scenarios_for
 
     return [
@@ -106,7 +111,7 @@ def mutation_documents(ruleset: str | None = RULESET_BIS) -> list[Doc]:
     chosen: list[Mutation] = list(all_mutations() if ruleset is None else mutations_for(ruleset))
     out = []
     for m in chosen:
-        base = ruleset or sorted(m.applies_to)[0]
+        base = ruleset or min(m.applies_to)
         out.append(Doc(f"{base}/mutation/{m.id}", mutated_document(m.id, base, seed=0), m.declared))
     return out
 

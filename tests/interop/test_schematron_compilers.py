@@ -96,7 +96,9 @@ def _compare(pair: CompilerPair, docs: Sequence[Doc]) -> tuple[list[str], int]:
     for doc in docs:
         published, compiled = pair.run(doc)
         if published.error or compiled.error:
-            problems.append(f"{doc.label}: published: {published.error}; SchXslt2: {compiled.error}")
+            problems.append(
+                f"{doc.label}: published: {published.error}; SchXslt2: {compiled.error}"
+            )
             continue
         if published.findings != compiled.findings:
             only_pub = sorted((published.findings - compiled.findings).elements())
@@ -135,7 +137,9 @@ def test_ubl_published_xslt_and_schxslt2_agree(ubl_pair: CompilerPair, corpus: s
     docs = load()
     assert docs, f"corpus {corpus} is empty"
     problems, total = _compare(ubl_pair, docs)
-    assert not problems, f"{len(problems)} of {len(docs)} documents differ:\n" + "\n".join(problems[:20])
+    assert not problems, f"{len(problems)} of {len(docs)} documents differ:\n" + "\n".join(
+        problems[:20]
+    )
     assert total >= minimum, f"only {total} findings over {len(docs)} documents"
 
 
@@ -145,6 +149,7 @@ def test_cii_published_xslt_and_schxslt2_agree(cii_pair: CompilerPair, corpus: s
     docs = load()
     assert docs, f"corpus {corpus} is empty"
     problems, total = _compare(cii_pair, docs)
-    assert not problems, f"{len(problems)} of {len(docs)} documents differ:\n" + "\n".join(problems[:20])
+    assert not problems, f"{len(problems)} of {len(docs)} documents differ:\n" + "\n".join(
+        problems[:20]
+    )
     assert total >= minimum, f"only {total} findings over {len(docs)} documents"
-
