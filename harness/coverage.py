@@ -6,7 +6,8 @@ negative case shows it firing. The negative cases are read from their sources:
 * our own requirements: the known-bad variants of the reference participant that declare them
   (``tests/integration`` runs each variant and asserts it fails exactly its declared set);
 * official rules: the official VEFA unit tests that expect the rule to fire (run as our tests in
-  ``tests/official``), and the mutations of ``harness.peppol.mutations`` that declare it
+  ``tests/official``; CEN 1.3.16's cases also replayed on the CEN copy bundled with BIS 3.0.19),
+  and the mutations of ``harness.peppol.mutations`` that declare it
   (checked by the campaign and the mutation tests).
 """
 
@@ -83,9 +84,12 @@ def negative_cases(profile_id: str, rulesets: Sequence[str]) -> dict[str, list[s
             for rid in mutation.declared:
                 if rid.split(":", 1)[0] in expanded:
                     cases.setdefault(rid, []).append(f"mutation:{mutation.id}")
-        from harness.peppol.vefa import negative_ids
+        from harness.peppol.vefa import negative_ids, replayed_negative_ids
 
         for rid, refs in negative_ids().items():
+            if rid.split(":", 1)[0] in expanded:
+                cases.setdefault(rid, []).extend(f"official-test:{ref}" for ref in refs)
+        for rid, refs in replayed_negative_ids().items():
             if rid.split(":", 1)[0] in expanded:
                 cases.setdefault(rid, []).extend(f"official-test:{ref}" for ref in refs)
     return cases

@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from harness.errors import ArtefactError
 
@@ -469,4 +469,68 @@ def negative_ids(
                 for ruleset_id in rulesets:
                     if exp.rule_id in ids_of[ruleset_id]:
                         out.setdefault(f"{ruleset_id}:{exp.rule_id}", []).append(case.ref)
+    return out
+
+
+# -- replay on the CEN copy bundled with Peppol BIS 3.0.19 ----------------------------------------
+
+#: CEN's own unit tests (1.3.16) replayed on the CEN copy Peppol BIS 3.0.19 bundles (1.3.14.1):
+#: no official test targets that copy, yet it is what a Peppol BIS participant is judged by.
+REPLAY_TARGETS: Mapping[str, str] = {
+    "cen-ubl-1.3.16": "cen-ubl-1.3.14.1",
+    "cen-cii-1.3.16": "cen-cii-1.3.14.1",
+}
+
+
+@dataclass(frozen=True)
+class ReplayOutcome:
+    """One official CEN 1.3.16 case judged against the bundled 1.3.14.1 copy."""
+
+    __test__ = False
+
+    case: TestCase
+    ruleset: str
+    problems: tuple[str, ...]
+
+
+def replay_on_bundled_cen(validator: Any = None) -> tuple[ReplayOutcome, ...]:
+    """Judge every CEN 1.3.16 unit test with the same expectations against the 1.3.14.1 copy.
+
+    Cases whose expectation still holds are negative cases for the bundled copy too; the others
+    show where the two releases differ (``tests/official`` pins them).
+    """
+    from harness.peppol.validation import get_validator
+
+    validator = validator or get_validator()
+    out: list[ReplayOutcome] = []
+    for test_set in official_corpus():
+        if len(test_set.rulesets) != 1 or test_set.rulesets[0] not in REPLAY_TARGETS:
+            continue
+        target = REPLAY_TARGETS[test_set.rulesets[0]]
+        for case in test_set.cases:
+            result = validator.validate(case.document, name=case.ref, rulesets=[target])
+            problems = (
+                (f"not validated: {result.error}",)
+                if result.error
+                else tuple(evaluate(case, result.failed_asserts))
+            )
+            out.append(ReplayOutcome(case, target, problems))
+    return tuple(out)
+
+
+def replayed_negative_ids(
+    outcomes: Iterable[ReplayOutcome] | None = None,
+) -> dict[str, list[str]]:
+    """Qualified id (on the bundled copy) -> refs of replayed cases that make it fire there."""
+    outcomes = replay_on_bundled_cen() if outcomes is None else outcomes
+    out: dict[str, list[str]] = {}
+    ids_of: dict[str, frozenset[str]] = {}
+    for o in outcomes:
+        if o.problems:
+            continue
+        if o.ruleset not in ids_of:
+            ids_of[o.ruleset] = _catalogue_ids(o.ruleset)
+        for exp in o.case.expectations:
+            if exp.fires and (not o.case.scope or exp.rule_id in o.case.scope) and exp.rule_id in ids_of[o.ruleset]:
+                out.setdefault(f"{o.ruleset}:{exp.rule_id}", []).append(f"replay:{o.case.ref}")
     return out
