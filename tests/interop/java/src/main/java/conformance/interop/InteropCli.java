@@ -58,10 +58,12 @@ import org.xml.sax.SAXParseException;
  * "flag", "location", "kind"}], "errors": [...]}}, "xsd": {"valid", "errors": [{"line",
  * "column", "message"}]}}}.
  *
- * <p>Two gaps of ph-schematron-pure are bridged, both to follow ISO Schematron: union rule contexts
- * get "//" on every branch ({@link #contextAsSelect}), and a node is checked by the first matching
- * rule of a pattern only ({@link FirstMatchHandler}; {@code held_back} counts the findings of later
- * rules it dropped).
+ * <p>Three gaps of ph-schematron-pure are bridged: union rule contexts get "//" on every branch
+ * ({@link #contextAsSelect}); a node is checked by the first matching rule of a pattern only, as
+ * ISO Schematron says ({@link FirstMatchHandler}; {@code held_back} counts the findings of later
+ * rules it dropped); and Peppol's {@code u:} functions, which are {@code xsl:function}s, are
+ * supplied in Java ({@link PeppolUtils}). One is not: {@code let} values reach the XPath engine
+ * through JAXP's XPath 1.0 types (see tests/interop/README.md).
  *
  * <p>{@code InteropCli --eval-utils LIST} evaluates the Java versions of the Peppol {@code u:}
  * functions ({@link PeppolUtils}) on tab-separated lines {@code name<TAB>arg...} and prints {@code
@@ -442,10 +444,5 @@ public final class InteropCli {
             + "\nusage: InteropCli [--schematron LABEL=SCH]... [--xsd ROOT=XSD]... --files LIST"
             + "\n       InteropCli --eval-utils LIST");
     System.exit(2);
-  }
-
-  static {
-    // Keep stray logging off stdout (the JSON channel).
-    System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
   }
 }
