@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "requirements": ("requirements", "requirement catalogues and generated coverage"),
     "artefacts": ("artefacts", "download and verify the pinned external normative artefacts"),
     "serve": ("serve", "run one reference endpoint in the foreground"),
+    "pki": ("pki", "create and inspect the test PKI (Peppol-shaped CAs, leaf certificates, CRL, OCSP)"),
 }
 
 
