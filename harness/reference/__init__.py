@@ -55,6 +55,11 @@ REGISTRY: MappingProxyType[str, ReferenceEndpoint] = MappingProxyType(
             factory="harness.reference.peppol_participant:create_app",
             variants="harness.reference.peppol_variants:VARIANTS",
         ),
+        "ocsp": ReferenceEndpoint(
+            name="ocsp",
+            summary="OCSP responder (RFC 6960) and CRL server of the test PKI (needs --pki-dir)",
+            factory="harness.reference.ocsp:create_app",
+        ),
     }
 )
 
