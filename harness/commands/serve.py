@@ -26,6 +26,8 @@ from typing import Any
 from harness.errors import ConfigError
 
 TOKEN_ENV = "CONFORMANCE_SERVE_TOKEN"
+#: Where ``--pki-dir`` reaches the endpoint (same name as ``harness.pki.PKI_DIR_ENV``).
+PKI_DIR_ENV = "CONFORMANCE_PKI_DIR"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,6 +38,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variant", metavar="V", help='"good" (default) or the name of a known-bad variant')
     parser.add_argument("--ready-file", metavar="F", help="write host/port JSON here once accepting connections")
     parser.add_argument("--watch-pid", type=int, metavar="PID", help="exit when process PID is gone")
+    parser.add_argument(
+        "--pki-dir", metavar="DIR",
+        help="test PKI (conformance pki init DIR) for endpoints that sign or check certificates;"
+        " sets CONFORMANCE_PKI_DIR for the endpoint",
+    )
     parser.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
         help="uvicorn log level (default: info, with an access log)",
@@ -57,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"--port must be between 0 and 65535, not {args.port}")
     endpoint = get_endpoint(args.name)
+    if args.pki_dir:
+        os.environ[PKI_DIR_ENV] = str(Path(args.pki_dir).resolve())
     app = endpoint.create_app(variant=args.variant, token=os.environ.get(TOKEN_ENV) or None)
     sock = _bind(args.host, args.port)
     host, port = sock.getsockname()[:2]
