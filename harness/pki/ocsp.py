@@ -101,7 +101,9 @@ class OcspResponder:
             algorithm = request.hash_algorithm
             serial = request.serial_number
             name_hash, key_hash = request.issuer_name_hash, request.issuer_key_hash
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, NotImplementedError):
+            # NotImplementedError: several certificates in one request, which cryptography
+            # does not read; the client is told its request is not one this responder takes
             return _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
         pki = self.pki
         ca = _find_issuer(pki, algorithm, name_hash, key_hash)
