@@ -1,0 +1,468 @@
+"""The AP-side lookup: SML (DNS U-NAPTR) -> SMP base URL -> SignedServiceMetadata -> endpoint.
+
+This is how the harness itself finds a receiver (and what the reference ``peppol-smp-participant``
+answers with). Steps, each with the refusal it can end in (:class:`Refusal`):
+
+1. the participant's DNS name (:func:`~harness.peppol.smp.sml.participant_dns_name`) and its
+   ``Meta:SMP`` NAPTR record at the given resolver -> ``not-registered`` / ``sml-unavailable``;
+2. ``GET {smp}/{participant}/services/{documentType}`` (identifiers percent-encoded once) ->
+   ``no-service`` (404) / ``smp-unavailable``;
+3. the document: safe XML, schema-valid, a SignedServiceMetadata -> ``invalid-metadata``;
+4. the signature (enveloped, RSA-SHA256) verifies, by a certificate valid now that chains to one
+   of the SMP trust anchors -> ``bad-signature`` / ``expired-certificate`` /
+   ``untrusted-certificate``; data is then read from what the signature covers;
+5. a ``Redirect`` is followed once, to a signature whose certificate matches ``CertificateUID``
+   (a second redirect is refused) -> ``redirect-refused``;
+6. it is about the asked participant and document type -> ``invalid-metadata``; an endpoint of the
+   asked process (if given) with a transport profile the AP supports (in the AP's order of
+   preference), active at the lookup time -> ``no-process`` / ``unsupported-transport`` /
+   ``endpoint-not-active``.
+
+:class:`LookupFaults` are the knobs of known-bad lookups (each turns one check off or does one
+step wrongly); the default is the correct behaviour. Nothing here imports pytest.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Self
+
+from harness.errors import HarnessError, UntrustedInputError
+from harness.peppol.smp import sml as sml_mod
+from harness.peppol.smp.errors import (
+    ParticipantNotRegistered,
+    SignatureError,
+    SmlLookupError,
+    SmpDocumentError,
+)
+from harness.peppol.smp.identifiers import (
+    DocumentTypeIdentifier,
+    ParticipantIdentifier,
+    ProcessIdentifier,
+    double_encode,
+    service_group_path,
+    service_metadata_path,
+)
+from harness.peppol.smp.signing import SignatureProblem, TrustAnchors
+from harness.peppol.smp.smp_xml import Endpoint, Process, ServiceGroup, ServiceMetadata
+
+if TYPE_CHECKING:
+    import httpx
+    from cryptography import x509
+    from lxml import etree
+
+MAX_RESPONSE_BYTES = 10 * 2**20
+DEFAULT_HTTP_TIMEOUT = 10.0
+
+
+class Refusal(enum.StrEnum):
+    """Why a lookup gives no endpoint (stable codes: the control API answers them)."""
+
+    NOT_REGISTERED = "not-registered"
+    SML_UNAVAILABLE = "sml-unavailable"
+    SMP_UNAVAILABLE = "smp-unavailable"
+    NO_SERVICE = "no-service"
+    INVALID_METADATA = "invalid-metadata"
+    BAD_SIGNATURE = "bad-signature"
+    UNTRUSTED_CERTIFICATE = "untrusted-certificate"
+    EXPIRED_CERTIFICATE = "expired-certificate"
+    REDIRECT_REFUSED = "redirect-refused"
+    NO_PROCESS = "no-process"
+    UNSUPPORTED_TRANSPORT = "unsupported-transport"
+    ENDPOINT_NOT_ACTIVE = "endpoint-not-active"
+
+
+_SIGNATURE_REFUSALS = {
+    SignatureProblem.MISSING: Refusal.BAD_SIGNATURE,
+    SignatureProblem.MALFORMED: Refusal.BAD_SIGNATURE,
+    SignatureProblem.ALGORITHM: Refusal.BAD_SIGNATURE,
+    SignatureProblem.INVALID: Refusal.BAD_SIGNATURE,
+    SignatureProblem.EXPIRED: Refusal.EXPIRED_CERTIFICATE,
+    SignatureProblem.UNTRUSTED: Refusal.UNTRUSTED_CERTIFICATE,
+}
+
+
+class LookupRefused(HarnessError):
+    """The lookup decided against the receiver; ``refusal`` says which check, the message why."""
+
+    def __init__(self, refusal: Refusal, message: str, exchanges: Sequence[Exchange] = ()) -> None:
+        super().__init__(message)
+        self.refusal = refusal
+        self.exchanges = tuple(exchanges)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One thing the lookup asked and what came back (evidence for the report)."""
+
+    kind: str  # "dns" or "http"
+    request: str  # "NAPTR <name> @host:port" or "GET <url>"
+    status: str  # DNS rcode or HTTP status code
+    content_type: str = ""
+    body: bytes = field(default=b"", repr=False)
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class LookupRequest:
+    """What a sending AP is given: who to send what to, where the SML is, whom to trust."""
+
+    receiver: ParticipantIdentifier
+    document_type: DocumentTypeIdentifier
+    sml_zone: str
+    dns_resolver: str
+    trust: TrustAnchors
+    #: Transport profiles the AP supports, most preferred first.
+    transport_profiles: tuple[str, ...]
+    process: ProcessIdentifier | None = None
+    #: The moment certificate and service validity are judged at (default: now).
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    """The endpoint a lookup found, and the trail that led to it."""
+
+    endpoint_url: str
+    certificate: bytes = field(repr=False)
+    transport_profile: str
+    process: ProcessIdentifier
+    smp_url: str
+    dns_name: str
+    smp_certificate: x509.Certificate | None = field(default=None, repr=False)
+    redirected_to: str | None = None
+    exchanges: tuple[Exchange, ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True)
+class LookupFaults:
+    """Deliberately wrong lookup behaviour (all off = correct)."""
+
+    dns_name: sml_mod.DnsNameAlgorithm = sml_mod.DnsNameAlgorithm.SHA256_VALUE
+    #: False: the signature value/digest is not checked (a missing signature is accepted too).
+    verify_signature: bool = True
+    #: False: an expired or not-yet-valid signing certificate is accepted.
+    check_certificate_validity: bool = True
+    #: False: a signing certificate that does not chain to the trust anchors is accepted.
+    check_trust: bool = True
+    #: False: the first endpoint is taken whatever its transport profile.
+    check_transport_profile: bool = True
+    #: True: identifiers in the SMP request path are percent-encoded twice.
+    double_encode_ids: bool = False
+
+
+class SmpClient:
+    """Looks receivers up through an SML and their SMPs. Thread-safe if ``http`` is."""
+
+    def __init__(
+        self,
+        http: httpx.Client | None = None,
+        *,
+        faults: LookupFaults = LookupFaults(),
+        dns_timeout: float = sml_mod.DEFAULT_TIMEOUT,
+        http_timeout: float = DEFAULT_HTTP_TIMEOUT,
+        validate_schema: bool = True,
+    ) -> None:
+        import httpx as _httpx
+
+        self._own_http = http is None
+        self.http = http or _httpx.Client(timeout=http_timeout, follow_redirects=False)
+        self.faults = faults
+        self.dns_timeout = dns_timeout
+        self.validate_schema = validate_schema
+
+    def close(self) -> None:
+        if self._own_http:
+            self.http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- building blocks -----------------------------------------------------------------------
+
+    def locate(self, request: LookupRequest, trail: list[Exchange]) -> sml_mod.SmpLocation:
+        """Step 1: the SMP base URL of the receiver, from the SML."""
+        started = time.perf_counter()
+        try:
+            location = sml_mod.resolve_smp_url(
+                request.receiver,
+                request.sml_zone,
+                request.dns_resolver,
+                algorithm=self.faults.dns_name,
+                timeout=self.dns_timeout,
+            )
+        except ParticipantNotRegistered as exc:
+            raise LookupRefused(Refusal.NOT_REGISTERED, str(exc), trail) from None
+        except SmlLookupError as exc:
+            raise LookupRefused(Refusal.SML_UNAVAILABLE, str(exc), trail) from None
+        trail.append(
+            Exchange(
+                "dns",
+                f"NAPTR {location.dns_name} @{request.dns_resolver}",
+                location.answer.rcode,
+                body=location.answer.wire,
+                seconds=round(time.perf_counter() - started, 6),
+            )
+        )
+        return location
+
+    def metadata_url(
+        self, smp_url: str, receiver: ParticipantIdentifier, document_type: DocumentTypeIdentifier
+    ) -> str:
+        if self.faults.double_encode_ids:
+            return f"{smp_url}/{double_encode(receiver)}/services/{double_encode(document_type)}"
+        return smp_url + service_metadata_path(receiver, document_type)
+
+    def get(self, url: str, trail: list[Exchange]) -> tuple[int, str, bytes]:
+        """GET ``url``: (status, media type, body), the body capped at MAX_RESPONSE_BYTES."""
+        import httpx as _httpx
+
+        started = time.perf_counter()
+        try:
+            with self.http.stream(
+                "GET", url, headers={"Accept": "text/xml, application/xml"}
+            ) as resp:
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in resp.iter_bytes():
+                    size += len(chunk)
+                    if size > MAX_RESPONSE_BYTES:
+                        raise LookupRefused(
+                            Refusal.INVALID_METADATA,
+                            f"GET {url} answered more than {MAX_RESPONSE_BYTES} bytes; refused",
+                            trail,
+                        )
+                    chunks.append(chunk)
+                body = b"".join(chunks)
+                status = resp.status_code
+                ctype = resp.headers.get("content-type", "")
+        except _httpx.HTTPError as exc:
+            raise LookupRefused(
+                Refusal.SMP_UNAVAILABLE, f"GET {url} failed: {type(exc).__name__}: {exc}", trail
+            ) from None
+        trail.append(
+            Exchange(
+                "http",
+                f"GET {url}",
+                str(status),
+                ctype,
+                body,
+                round(time.perf_counter() - started, 6),
+            )
+        )
+        return status, ctype.split(";")[0].strip().lower(), body
+
+    def service_group(self, smp_url: str, participant: ParticipantIdentifier) -> ServiceGroup:
+        """``GET /{participant}``: the participant's ServiceGroup (SmpDocumentError / LookupRefused)."""
+        from harness.peppol.smp.smp_xml import parse_document, read_service_group, validate
+
+        trail: list[Exchange] = []
+        url = smp_url.rstrip("/") + service_group_path(participant)
+        status, _, body = self.get(url, trail)
+        if status == 404:
+            raise LookupRefused(Refusal.NO_SERVICE, f"GET {url}: 404, no such participant", trail)
+        if status != 200:
+            raise LookupRefused(Refusal.SMP_UNAVAILABLE, f"GET {url}: HTTP {status}", trail)
+        root = parse_document(body, name=url)
+        if self.validate_schema and (errors := validate(root)):
+            raise SmpDocumentError(f"ServiceGroup at {url} is not schema-valid: {errors[0]}")
+        return read_service_group(root)
+
+    def fetch_signed(
+        self, url: str, request: LookupRequest, trail: list[Exchange]
+    ) -> tuple[ServiceMetadata, x509.Certificate | None]:
+        """Steps 2-4 for one URL: the verified metadata and the certificate that signed it."""
+        from harness.peppol.smp.smp_xml import parse_document, read_service_metadata, validate
+
+        status, _, body = self.get(url, trail)
+        if status == 404:
+            raise LookupRefused(
+                Refusal.NO_SERVICE,
+                f"GET {url}: 404, the SMP has no metadata for {request.receiver} and"
+                f" {request.document_type}",
+                trail,
+            )
+        if status != 200:
+            raise LookupRefused(Refusal.SMP_UNAVAILABLE, f"GET {url}: HTTP {status}", trail)
+        try:
+            root = parse_document(body, name=url)
+            if self.validate_schema and (errors := validate(root)):
+                raise SmpDocumentError(
+                    f"SignedServiceMetadata at {url} is not schema-valid: {'; '.join(errors[:3])}"
+                )
+        except (SmpDocumentError, UntrustedInputError) as exc:
+            raise LookupRefused(Refusal.INVALID_METADATA, str(exc), trail) from None
+        signed_root, signer = self._verify(root, request, trail)
+        try:
+            return read_service_metadata(signed_root), signer
+        except SmpDocumentError as exc:
+            raise LookupRefused(Refusal.INVALID_METADATA, str(exc), trail) from None
+
+    def _verify(
+        self, root: etree._Element, request: LookupRequest, trail: list[Exchange]
+    ) -> tuple[etree._Element, x509.Certificate | None]:
+        from harness.peppol.smp.signing import signer_certificate, verify_chain, verify_enveloped
+
+        f = self.faults
+        at = request.at or datetime.now(UTC)
+        if f.verify_signature:
+            try:
+                verified = verify_enveloped(
+                    root,
+                    request.trust,
+                    at=at,
+                    check_validity_period=f.check_certificate_validity,
+                    check_trust=f.check_trust,
+                )
+            except SignatureError as exc:
+                refusal = _SIGNATURE_REFUSALS[SignatureProblem(exc.reason)]
+                raise LookupRefused(refusal, str(exc), trail) from None
+            return verified.signed_root, verified.certificate
+        # Known-bad: no cryptographic check, but the carried certificate is still judged.
+        try:
+            found = signer_certificate(root)
+        except SignatureError:
+            found = None
+        if found is None:
+            return root, None
+        leaf, others = found
+        try:
+            verify_chain(
+                leaf,
+                others + list(request.trust.intermediates),
+                request.trust.certificates,
+                at=at,
+                check_validity_period=f.check_certificate_validity,
+            )
+        except SignatureError as exc:
+            if exc.reason == SignatureProblem.UNTRUSTED and not f.check_trust:
+                return root, leaf
+            raise LookupRefused(
+                _SIGNATURE_REFUSALS[SignatureProblem(exc.reason)], str(exc), trail
+            ) from None
+        return root, leaf
+
+    # -- the lookup ------------------------------------------------------------------------------
+
+    def lookup(self, request: LookupRequest) -> LookupResult:
+        """Find the endpoint for ``request`` or raise :class:`LookupRefused`."""
+        trail: list[Exchange] = []
+        location = self.locate(request, trail)
+        url = self.metadata_url(location.smp_url, request.receiver, request.document_type)
+        metadata, signer = self.fetch_signed(url, request, trail)
+        redirected_to: str | None = None
+        if metadata.redirect is not None:
+            redirect = metadata.redirect
+            redirected_to = redirect.href
+            metadata, signer = self.fetch_signed(redirect.href, request, trail)
+            if metadata.redirect is not None:
+                raise LookupRefused(
+                    Refusal.REDIRECT_REFUSED,
+                    f"{redirect.href} redirects again (to {metadata.redirect.href}); a client does"
+                    " not follow a second redirect",
+                    trail,
+                )
+            if signer is not None and not certificate_matches_uid(signer, redirect.certificate_uid):
+                raise LookupRefused(
+                    Refusal.REDIRECT_REFUSED,
+                    f"the metadata at {redirect.href} is signed by {signer.subject.rfc4514_string()},"
+                    f" not by the certificate the redirect names ({redirect.certificate_uid!r})",
+                    trail,
+                )
+        info = metadata.information
+        assert info is not None
+        if info.participant != request.receiver or info.document_type != request.document_type:
+            raise LookupRefused(
+                Refusal.INVALID_METADATA,
+                f"the metadata at {url} is about {info.participant} / {info.document_type}, not the"
+                f" asked {request.receiver} / {request.document_type}",
+                trail,
+            )
+        process, endpoint = self.choose_endpoint(info.processes, request, trail)
+        return LookupResult(
+            endpoint_url=endpoint.endpoint_uri,
+            certificate=endpoint.certificate,
+            transport_profile=endpoint.transport_profile,
+            process=process.process,
+            smp_url=location.smp_url,
+            dns_name=location.dns_name,
+            smp_certificate=signer,
+            redirected_to=redirected_to,
+            exchanges=tuple(trail),
+        )
+
+    def choose_endpoint(
+        self, processes: Sequence[Process], request: LookupRequest, trail: Sequence[Exchange] = ()
+    ) -> tuple[Process, Endpoint]:
+        """Step 6: the endpoint to use among ``processes``."""
+        candidates = [
+            p for p in processes if request.process is None or p.process == request.process
+        ]
+        if not candidates:
+            raise LookupRefused(
+                Refusal.NO_PROCESS,
+                f"the receiver takes {request.document_type} in processes"
+                f" {[str(p.process) for p in processes]}, not in {request.process}",
+                trail,
+            )
+        pairs = [(p, e) for p in candidates for e in p.endpoints]
+        if not self.faults.check_transport_profile:
+            if not pairs:
+                raise LookupRefused(Refusal.UNSUPPORTED_TRANSPORT, "no endpoint published", trail)
+            return pairs[0]
+        supported = [
+            (request.transport_profiles.index(e.transport_profile), p, e)
+            for p, e in pairs
+            if e.transport_profile in request.transport_profiles
+        ]
+        if not supported:
+            raise LookupRefused(
+                Refusal.UNSUPPORTED_TRANSPORT,
+                f"the receiver's endpoints use transport profiles"
+                f" {sorted({e.transport_profile for _, e in pairs})}; this AP supports"
+                f" {list(request.transport_profiles)}",
+                trail,
+            )
+        at = request.at or datetime.now(UTC)
+        active = [
+            (rank, p, e)
+            for rank, p, e in supported
+            if (e.service_activation_date is None or _aware(e.service_activation_date) <= at)
+            and (e.service_expiration_date is None or at <= _aware(e.service_expiration_date))
+        ]
+        if not active:
+            raise LookupRefused(
+                Refusal.ENDPOINT_NOT_ACTIVE,
+                f"every endpoint with a supported transport profile is outside its service"
+                f" activation/expiration dates at {at:%Y-%m-%dT%H:%M:%SZ}",
+                trail,
+            )
+        _, process, endpoint = min(active, key=lambda t: t[0])
+        return process, endpoint
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def certificate_matches_uid(certificate: x509.Certificate, uid: str) -> bool:
+    """Whether ``certificate`` is the one a Redirect's ``CertificateUID`` names.
+
+    The SMP 1.0 types call it the "Subject Unique Identifier" of the destination SMP's
+    certificate; in practice SMPs write the subject (RFC 4514 string) or its CN. Both are
+    accepted, compared exactly (after trimming).
+    """
+    from cryptography.x509.oid import NameOID
+
+    wanted = uid.strip()
+    if wanted == certificate.subject.rfc4514_string():
+        return True
+    cns = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return any(str(cn.value) == wanted for cn in cns)

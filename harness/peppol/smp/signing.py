@@ -1,0 +1,385 @@
+"""Enveloped XML-DSig for SMP resources: sign with the SMP certificate, verify and judge trust.
+
+Profile (Peppol SMP 1.x, "XML signature" of the REST binding; SHA-256 since SMP 1.3.0): one
+``ds:Signature`` as the last child of the document element, ``Reference URI=""`` (the whole
+document) with the enveloped-signature transform, RSA-SHA256 over SHA-256 digests, the SMP
+certificate in ``KeyInfo/X509Data/X509Certificate``. The canonicalization is exclusive C14N by
+default (a knob: ``c14n``); verification accepts exclusive C14N, C14N 1.0 and C14N 1.1.
+
+Signing and the XML-DSig mechanics are `signxml` (made for this job); the result interoperates
+with ``xmlsec1 --verify`` (pinned by tests). Trust is judged here, not by signxml: the signing
+certificate must be valid at the lookup time and chain, through certificates the document or the
+caller supplies, to one of the configured SMP trust anchors.
+
+What a caller may rely on: :func:`verify_enveloped` either returns a :class:`VerifiedSignature`
+whose ``signed_root`` is *exactly what the signature covers* (read data from it, not from the
+bytes received: signature-wrapping safe), or raises :class:`~harness.peppol.smp.errors.
+SignatureError` whose ``reason`` is a :class:`SignatureProblem`.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from harness.errors import ConfigError
+from harness.peppol.smp.errors import SignatureError
+
+if TYPE_CHECKING:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+    from lxml import etree
+
+DS_NS = "http://www.w3.org/2000/09/xmldsig#"
+RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
+EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
+C14N_10 = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+C14N_11 = "http://www.w3.org/2006/12/xml-c14n11"
+ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+
+ACCEPTED_C14N = frozenset({EXC_C14N, C14N_10, C14N_11})
+
+
+class SignatureProblem(enum.StrEnum):
+    """Why a signature was not accepted (``SignatureError.reason``)."""
+
+    MISSING = "missing"  #: no ds:Signature at all
+    MALFORMED = "malformed"  #: more than one, misplaced, wrong reference, no certificate ...
+    ALGORITHM = "algorithm"  #: not RSA-SHA256 / SHA-256 / an accepted C14N
+    INVALID = "invalid"  #: digest or signature value does not match (tampered, wrong key)
+    EXPIRED = "expired"  #: the signing certificate (or one above it) is outside its validity
+    UNTRUSTED = "untrusted"  #: the signing certificate does not chain to a trust anchor
+
+
+@dataclass(frozen=True)
+class SigningCredential:
+    """The private key and certificate an SMP signs with (and the CAs between it and the root)."""
+
+    private_key: RSAPrivateKey
+    certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...] = ()
+
+    @classmethod
+    def from_pem(
+        cls, key_pem: bytes, cert_pem: bytes, password: bytes | None = None
+    ) -> SigningCredential:
+        from cryptography import x509 as _x509
+        from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey as _Rsa
+        from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+        key = load_pem_private_key(key_pem, password=password)
+        if not isinstance(key, _Rsa):
+            raise ConfigError(
+                "the SMP signing key must be an RSA key (Peppol SMP signs with RSA-SHA256)"
+            )
+        certs = _x509.load_pem_x509_certificates(cert_pem)
+        return cls(key, certs[0], tuple(certs[1:]))
+
+    def __repr__(self) -> str:  # never show the key
+        return f"SigningCredential(subject={self.certificate.subject.rfc4514_string()!r})"
+
+
+@dataclass(frozen=True)
+class TrustAnchors:
+    """The CA certificates an SMP signature must chain to (the Peppol SMP CA, or a test one)."""
+
+    certificates: tuple[x509.Certificate, ...]
+    #: Intermediate CAs the verifier may use to build a path (besides those in the document).
+    intermediates: tuple[x509.Certificate, ...] = ()
+
+    @classmethod
+    def from_pem(cls, *pems: bytes | str) -> TrustAnchors:
+        from cryptography import x509 as _x509
+
+        certs: list[x509.Certificate] = []
+        for pem in pems:
+            data = pem.encode("ascii") if isinstance(pem, str) else pem
+            try:
+                certs.extend(_x509.load_pem_x509_certificates(data))
+            except ValueError as exc:
+                raise ConfigError(f"a trust anchor is not a PEM certificate: {exc}") from None
+        if not certs:
+            raise ConfigError(
+                "no trust anchor certificate given; pass the SMP CA certificate (PEM)"
+            )
+        return cls(tuple(certs))
+
+
+@dataclass(frozen=True)
+class VerifiedSignature:
+    """A signature that verified: who signed, how, and exactly what it covers."""
+
+    certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...]
+    signed_root: etree._Element = field(repr=False)
+    c14n: str
+    #: Problems the caller chose to tolerate (a known-bad client's leniency), for the record.
+    tolerated: tuple[SignatureProblem, ...] = ()
+
+
+# -- signing -----------------------------------------------------------------------------------
+
+
+def sign_enveloped(
+    root: etree._Element,
+    credential: SigningCredential,
+    *,
+    c14n: str = EXC_C14N,
+) -> etree._Element:
+    """A signed copy of ``root``: one enveloped ds:Signature appended as its last child."""
+    from cryptography.hazmat.primitives import serialization
+    from signxml import DigestAlgorithm, SignatureMethod, XMLSigner, methods
+    from signxml.algorithms import CanonicalizationMethod
+
+    signer = XMLSigner(
+        method=methods.enveloped,
+        signature_algorithm=SignatureMethod.RSA_SHA256,
+        digest_algorithm=DigestAlgorithm.SHA256,
+        c14n_algorithm=CanonicalizationMethod(c14n),
+    )
+    # signxml puts a ds: prefixed Signature (exclusive C14N keeps it self-contained).
+    signer.namespaces = {"ds": DS_NS}
+    certs = [credential.certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")]
+    return signer.sign(root, key=credential.private_key, cert=certs)
+
+
+# -- verification ------------------------------------------------------------------------------
+
+
+def _signatures(root: etree._Element) -> list[etree._Element]:
+    return list(root.iter(f"{{{DS_NS}}}Signature"))
+
+
+def _keyinfo_certificates(signature: etree._Element) -> list[x509.Certificate]:
+    from cryptography import x509 as _x509
+
+    certs: list[x509.Certificate] = []
+    for el in signature.iterfind(
+        f"{{{DS_NS}}}KeyInfo/{{{DS_NS}}}X509Data/{{{DS_NS}}}X509Certificate"
+    ):
+        text = "".join((el.text or "").split())
+        try:
+            certs.append(_x509.load_der_x509_certificate(base64.b64decode(text, validate=True)))
+        except (ValueError, TypeError) as exc:
+            raise SignatureError(
+                SignatureProblem.MALFORMED,
+                f"KeyInfo/X509Data/X509Certificate is not a base64 DER certificate ({exc})",
+            ) from None
+    return certs
+
+
+def _check_structure(root: etree._Element) -> tuple[etree._Element, str]:
+    sigs = _signatures(root)
+    if not sigs:
+        raise SignatureError(
+            SignatureProblem.MISSING,
+            f"{root.tag.split('}')[-1]} has no ds:Signature; the SMP must sign it (enveloped,"
+            " RSA-SHA256, with its SMP certificate)",
+        )
+    if len(sigs) > 1:
+        raise SignatureError(
+            SignatureProblem.MALFORMED,
+            f"the document has {len(sigs)} ds:Signature elements; expected one",
+        )
+    sig = sigs[0]
+    if sig.getparent() is not root or root[-1] is not sig:
+        raise SignatureError(
+            SignatureProblem.MALFORMED,
+            "ds:Signature is not the last child of the document element (enveloped signature expected)",
+        )
+    signed_info = sig.find(f"{{{DS_NS}}}SignedInfo")
+    if signed_info is None:
+        raise SignatureError(SignatureProblem.MALFORMED, "ds:Signature has no ds:SignedInfo")
+    refs = signed_info.findall(f"{{{DS_NS}}}Reference")
+    if len(refs) != 1 or refs[0].get("URI") != "":
+        raise SignatureError(
+            SignatureProblem.MALFORMED,
+            'the signature must have exactly one ds:Reference with URI="" (the whole document);'
+            f" found {[r.get('URI') for r in refs]}",
+        )
+    c14n_el = signed_info.find(f"{{{DS_NS}}}CanonicalizationMethod")
+    method_el = signed_info.find(f"{{{DS_NS}}}SignatureMethod")
+    digest_el = refs[0].find(f"{{{DS_NS}}}DigestMethod")
+    c14n = c14n_el.get("Algorithm", "") if c14n_el is not None else ""
+    method = method_el.get("Algorithm", "") if method_el is not None else ""
+    digest = digest_el.get("Algorithm", "") if digest_el is not None else ""
+    if method != RSA_SHA256 or digest != SHA256 or c14n not in ACCEPTED_C14N:
+        raise SignatureError(
+            SignatureProblem.ALGORITHM,
+            f"signature algorithms are SignatureMethod={method!r}, DigestMethod={digest!r},"
+            f" CanonicalizationMethod={c14n!r}; Peppol SMP signatures use RSA-SHA256 and SHA-256",
+        )
+    transforms = [
+        t.get("Algorithm") for t in refs[0].iterfind(f"{{{DS_NS}}}Transforms/{{{DS_NS}}}Transform")
+    ]
+    if ENVELOPED not in transforms:
+        raise SignatureError(
+            SignatureProblem.MALFORMED, "the reference lacks the enveloped-signature transform"
+        )
+    return sig, c14n
+
+
+def verify_enveloped(
+    root: etree._Element,
+    trust: TrustAnchors | None,
+    *,
+    at: datetime | None = None,
+    check_validity_period: bool = True,
+    check_trust: bool = True,
+) -> VerifiedSignature:
+    """Verify the enveloped signature of ``root`` (an already safely parsed document element).
+
+    ``trust`` None means "no trust anchors configured", which fails the trust check unless
+    ``check_trust`` is False. ``check_validity_period`` / ``check_trust`` False are the knobs of
+    a lenient (known-bad) client: the problem is recorded in ``tolerated`` instead of raised.
+    The cryptographic check (digest and signature value) is never skipped here.
+    """
+    from cryptography.hazmat.primitives import serialization
+    from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLVerifier
+    from signxml.exceptions import InvalidDigest, InvalidInput, InvalidSignature
+
+    sig, c14n = _check_structure(root)
+    certs = _keyinfo_certificates(sig)
+    if not certs:
+        raise SignatureError(
+            SignatureProblem.MALFORMED,
+            "the signature carries no certificate (KeyInfo/X509Data/X509Certificate); the SMP"
+            " must include its signing certificate",
+        )
+    leaf = _signing_certificate(certs)
+    config = SignatureConfiguration(
+        require_x509=True,
+        location="./",
+        signature_methods=frozenset({SignatureMethod.RSA_SHA256}),
+        digest_algorithms=frozenset({DigestAlgorithm.SHA256}),
+    )
+    try:
+        result: Any = XMLVerifier().verify(
+            root,
+            x509_cert=leaf.public_bytes(serialization.Encoding.PEM).decode("ascii"),
+            expect_config=config,
+        )
+    except (InvalidDigest, InvalidSignature) as exc:
+        raise SignatureError(
+            SignatureProblem.INVALID,
+            f"the signature does not verify with the certificate it carries"
+            f" ({leaf.subject.rfc4514_string()}): {exc}. The signed content was changed after"
+            " signing, or it was signed with another key.",
+        ) from None
+    except InvalidInput as exc:
+        raise SignatureError(
+            SignatureProblem.MALFORMED, f"the signature cannot be checked: {exc}"
+        ) from None
+
+    tolerated: list[SignatureProblem] = []
+    moment = at or datetime.now(UTC)
+    others = [c for c in certs if c is not leaf]
+    extra = list(trust.intermediates) if trust is not None else []
+    try:
+        chain = verify_chain(
+            leaf,
+            others + extra,
+            trust.certificates if trust is not None else (),
+            at=moment,
+            check_validity_period=check_validity_period,
+        )
+    except SignatureError as exc:
+        if exc.reason == SignatureProblem.UNTRUSTED and not check_trust:
+            tolerated.append(SignatureProblem.UNTRUSTED)
+            chain = []
+        else:
+            raise
+    if not check_validity_period and not _within_validity(leaf, moment):
+        tolerated.append(SignatureProblem.EXPIRED)
+    return VerifiedSignature(leaf, tuple(chain), result.signed_xml, c14n, tuple(tolerated))
+
+
+def signer_certificate(
+    root: etree._Element,
+) -> tuple[x509.Certificate, list[x509.Certificate]] | None:
+    """The signing certificate a document's (single, top-level) ds:Signature carries and the
+    other KeyInfo certificates, without checking anything; None when there is none."""
+    sigs = [s for s in _signatures(root) if s.getparent() is root]
+    if len(sigs) != 1:
+        return None
+    certs = _keyinfo_certificates(sigs[0])
+    if not certs:
+        return None
+    leaf = _signing_certificate(certs)
+    return leaf, [c for c in certs if c is not leaf]
+
+
+def _signing_certificate(certs: Sequence[x509.Certificate]) -> x509.Certificate:
+    """The end-entity among the KeyInfo certificates (the one that issued no other)."""
+    if len(certs) == 1:
+        return certs[0]
+    issuers = {c.issuer for c in certs}
+    leaves = [c for c in certs if c.subject not in issuers or c.subject == c.issuer]
+    return leaves[0] if leaves else certs[0]
+
+
+def _within_validity(cert: x509.Certificate, at: datetime) -> bool:
+    return cert.not_valid_before_utc <= at <= cert.not_valid_after_utc
+
+
+def verify_chain(
+    leaf: x509.Certificate,
+    candidates: Iterable[x509.Certificate],
+    anchors: Iterable[x509.Certificate],
+    *,
+    at: datetime,
+    check_validity_period: bool = True,
+) -> list[x509.Certificate]:
+    """The path from ``leaf`` up to one of ``anchors`` (leaf first, anchor last).
+
+    Every certificate on the path must be valid at ``at`` (unless ``check_validity_period`` is
+    False), every issuer a CA (basicConstraints cA=TRUE), and each signature must verify. Raises
+    SignatureError(UNTRUSTED / EXPIRED) otherwise. Revocation is not checked here.
+    """
+    from cryptography import x509 as _x509
+    from cryptography.exceptions import InvalidSignature
+
+    anchor_list = list(anchors)
+    pool = list(candidates) + anchor_list
+    path = [leaf]
+    current = leaf
+    for _ in range(8):
+        if check_validity_period and not _within_validity(current, at):
+            raise SignatureError(
+                SignatureProblem.EXPIRED,
+                f"certificate {current.subject.rfc4514_string()} is valid from"
+                f" {current.not_valid_before_utc:%Y-%m-%d %H:%M} to"
+                f" {current.not_valid_after_utc:%Y-%m-%d %H:%M} UTC, not at {at:%Y-%m-%d %H:%M} UTC",
+            )
+        if any(current == a for a in anchor_list):
+            return path
+        issuer = None
+        for cand in pool:
+            if cand.subject != current.issuer or cand == current:
+                continue
+            try:
+                current.verify_directly_issued_by(cand)
+            except (ValueError, TypeError, InvalidSignature):
+                continue
+            try:
+                bc = cand.extensions.get_extension_for_class(_x509.BasicConstraints).value
+            except _x509.ExtensionNotFound:
+                continue
+            if bc.ca:
+                issuer = cand
+                break
+        if issuer is None:
+            raise SignatureError(
+                SignatureProblem.UNTRUSTED,
+                f"certificate {current.subject.rfc4514_string()} (issuer"
+                f" {current.issuer.rfc4514_string()}) does not chain to a configured SMP trust"
+                f" anchor ({', '.join(a.subject.rfc4514_string() for a in anchor_list) or 'none configured'})",
+            )
+        path.append(issuer)
+        current = issuer
+    raise SignatureError(SignatureProblem.UNTRUSTED, "certificate path longer than 8; refused")
