@@ -70,6 +70,7 @@ class Refusal(enum.StrEnum):
     BAD_SIGNATURE = "bad-signature"
     UNTRUSTED_CERTIFICATE = "untrusted-certificate"
     EXPIRED_CERTIFICATE = "expired-certificate"
+    REVOKED_CERTIFICATE = "revoked-certificate"
     REDIRECT_REFUSED = "redirect-refused"
     NO_PROCESS = "no-process"
     UNSUPPORTED_TRANSPORT = "unsupported-transport"
@@ -83,6 +84,7 @@ _SIGNATURE_REFUSALS = {
     SignatureProblem.INVALID: Refusal.BAD_SIGNATURE,
     SignatureProblem.EXPIRED: Refusal.EXPIRED_CERTIFICATE,
     SignatureProblem.UNTRUSTED: Refusal.UNTRUSTED_CERTIFICATE,
+    SignatureProblem.REVOKED: Refusal.REVOKED_CERTIFICATE,
 }
 
 
@@ -308,7 +310,11 @@ class SmpClient:
     def _verify(
         self, root: etree._Element, request: LookupRequest, trail: list[Exchange]
     ) -> tuple[etree._Element, x509.Certificate | None]:
-        from harness.peppol.smp.signing import signer_certificate, verify_chain, verify_enveloped
+        from harness.peppol.smp.signing import (
+            check_certificate,
+            signer_certificate,
+            verify_enveloped,
+        )
 
         f = self.faults
         at = request.at or datetime.now(UTC)
@@ -334,19 +340,17 @@ class SmpClient:
             return root, None
         leaf, others = found
         try:
-            verify_chain(
+            check_certificate(
                 leaf,
-                others + list(request.trust.intermediates),
-                request.trust.certificates,
+                others,
+                request.trust,
                 at=at,
                 check_validity_period=f.check_certificate_validity,
+                check_trust=f.check_trust,
             )
         except SignatureError as exc:
-            if exc.reason == SignatureProblem.UNTRUSTED and not f.check_trust:
-                return root, leaf
-            raise LookupRefused(
-                _SIGNATURE_REFUSALS[SignatureProblem(exc.reason)], str(exc), trail
-            ) from None
+            refusal = _SIGNATURE_REFUSALS[SignatureProblem(exc.reason)]
+            raise LookupRefused(refusal, str(exc), trail) from None
         return root, leaf
 
     # -- the lookup ------------------------------------------------------------------------------

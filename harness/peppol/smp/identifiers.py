@@ -68,6 +68,7 @@ BIS_BILLING_PROCESS = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 
 _PARTICIPANT_SCHEME_RE = re.compile(r"[a-z0-9]+-[a-z0-9]+-[a-z0-9]+")
 _ICD_VALUE_RE = re.compile(r"[0-9]{4}:.+", re.DOTALL)
+_CHARSET_NAMES = {"ascii": "US-ASCII", "latin-1": "ISO-8859-1 (latin-1)"}
 _WHITESPACE = frozenset("\t\n\v\f\r \x85\xa0")
 # "%3A%3A" in any letter case: the encoded scheme separator.
 _ENCODED_SEPARATOR_RE = re.compile(r"%3a%3a", re.IGNORECASE)
@@ -105,7 +106,7 @@ def _check_value(kind: str, value: str, *, max_length: int, charset: str) -> Non
     except UnicodeEncodeError as exc:
         raise IdentifierError(
             f"{kind} identifier value {value!r} contains {value[exc.start]!r}, which is not"
-            f" {charset} (PFUOI POLICY 1)"
+            f" {_CHARSET_NAMES.get(charset, charset)} (PFUOI POLICY 1)"
         ) from None
     if value != value.strip():
         raise IdentifierError(

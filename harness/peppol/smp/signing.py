@@ -7,9 +7,10 @@ certificate in ``KeyInfo/X509Data/X509Certificate``. The canonicalization is exc
 default (a knob: ``c14n``); verification accepts exclusive C14N, C14N 1.0 and C14N 1.1.
 
 Signing and the XML-DSig mechanics are `signxml` (made for this job); the result interoperates
-with ``xmlsec1 --verify`` (pinned by tests). Trust is judged here, not by signxml: the signing
-certificate must be valid at the lookup time and chain, through certificates the document or the
-caller supplies, to one of the configured SMP trust anchors.
+with ``xmlsec1 --verify`` (pinned by tests). Trust is judged by :func:`harness.pki.verify_chain`,
+not by signxml: the signing certificate must be valid at the lookup time and chain, through
+certificates the document or the caller supplies, to one of the configured SMP trust anchors
+(pass the SMP CA alone to accept only what the SMP CA issued).
 
 What a caller may rely on: :func:`verify_enveloped` either returns a :class:`VerifiedSignature`
 whose ``signed_root`` is *exactly what the signature covers* (read data from it, not from the
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import base64
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
     from lxml import etree
+
+    from harness.pki import RevocationCheck
 
 DS_NS = "http://www.w3.org/2000/09/xmldsig#"
 RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
@@ -54,6 +57,7 @@ class SignatureProblem(enum.StrEnum):
     INVALID = "invalid"  #: digest or signature value does not match (tampered, wrong key)
     EXPIRED = "expired"  #: the signing certificate (or one above it) is outside its validity
     UNTRUSTED = "untrusted"  #: the signing certificate does not chain to a trust anchor
+    REVOKED = "revoked"  #: the revocation check says revoked
 
 
 @dataclass(frozen=True)
@@ -231,6 +235,7 @@ def verify_enveloped(
     at: datetime | None = None,
     check_validity_period: bool = True,
     check_trust: bool = True,
+    check_revocation: RevocationCheck | None = None,
 ) -> VerifiedSignature:
     """Verify the enveloped signature of ``root`` (an already safely parsed document element).
 
@@ -257,6 +262,9 @@ def verify_enveloped(
         location="./",
         signature_methods=frozenset({SignatureMethod.RSA_SHA256}),
         digest_algorithms=frozenset({DigestAlgorithm.SHA256}),
+        # signxml would refuse an expired x509_cert itself; validity is judged below, with a
+        # reason, by check_certificate.
+        verification_time=leaf.not_valid_before_utc,
     )
     try:
         result: Any = XMLVerifier().verify(
@@ -276,27 +284,16 @@ def verify_enveloped(
             SignatureProblem.MALFORMED, f"the signature cannot be checked: {exc}"
         ) from None
 
-    tolerated: list[SignatureProblem] = []
-    moment = at or datetime.now(UTC)
-    others = [c for c in certs if c is not leaf]
-    extra = list(trust.intermediates) if trust is not None else []
-    try:
-        chain = verify_chain(
-            leaf,
-            others + extra,
-            trust.certificates if trust is not None else (),
-            at=moment,
-            check_validity_period=check_validity_period,
-        )
-    except SignatureError as exc:
-        if exc.reason == SignatureProblem.UNTRUSTED and not check_trust:
-            tolerated.append(SignatureProblem.UNTRUSTED)
-            chain = []
-        else:
-            raise
-    if not check_validity_period and not _within_validity(leaf, moment):
-        tolerated.append(SignatureProblem.EXPIRED)
-    return VerifiedSignature(leaf, tuple(chain), result.signed_xml, c14n, tuple(tolerated))
+    chain, tolerated = check_certificate(
+        leaf,
+        [c for c in certs if c is not leaf],
+        trust,
+        at=at or datetime.now(UTC),
+        check_validity_period=check_validity_period,
+        check_trust=check_trust,
+        check_revocation=check_revocation,
+    )
+    return VerifiedSignature(leaf, tuple(chain), result.signed_xml, c14n, tolerated)
 
 
 def signer_certificate(
@@ -323,63 +320,57 @@ def _signing_certificate(certs: Sequence[x509.Certificate]) -> x509.Certificate:
     return leaves[0] if leaves else certs[0]
 
 
-def _within_validity(cert: x509.Certificate, at: datetime) -> bool:
-    return cert.not_valid_before_utc <= at <= cert.not_valid_after_utc
-
-
-def verify_chain(
+def check_certificate(
     leaf: x509.Certificate,
-    candidates: Iterable[x509.Certificate],
-    anchors: Iterable[x509.Certificate],
+    candidates: Sequence[x509.Certificate],
+    trust: TrustAnchors | None,
     *,
     at: datetime,
     check_validity_period: bool = True,
-) -> list[x509.Certificate]:
-    """The path from ``leaf`` up to one of ``anchors`` (leaf first, anchor last).
+    check_trust: bool = True,
+    check_revocation: RevocationCheck | None = None,
+) -> tuple[list[x509.Certificate], tuple[SignatureProblem, ...]]:
+    """Judge the signing certificate with :func:`harness.pki.verify_chain` (RFC 5280 path
+    validation against the SMP trust anchors at ``at``; keyUsage digitalSignature).
 
-    Every certificate on the path must be valid at ``at`` (unless ``check_validity_period`` is
-    False), every issuer a CA (basicConstraints cA=TRUE), and each signature must verify. Raises
-    SignatureError(UNTRUSTED / EXPIRED) otherwise. Revocation is not checked here.
+    Returns (path leaf..anchor, tolerated problems) or raises SignatureError(EXPIRED /
+    UNTRUSTED / REVOKED). ``check_validity_period`` False (a lenient client) judges the path at
+    the leaf's own notBefore instead, so only the validity period is ignored;
+    ``check_trust`` False tolerates a certificate that chains to no anchor.
     """
-    from cryptography import x509 as _x509
-    from cryptography.exceptions import InvalidSignature
+    from harness.pki import ChainFailure, verify_chain
 
-    anchor_list = list(anchors)
-    pool = list(candidates) + anchor_list
-    path = [leaf]
-    current = leaf
-    for _ in range(8):
-        if check_validity_period and not _within_validity(current, at):
+    anchors = trust.certificates if trust is not None else ()
+    intermediates = [*candidates, *(trust.intermediates if trust is not None else ())]
+    result = verify_chain(
+        leaf, anchors, intermediates=intermediates, at=at, check_revocation=check_revocation
+    )
+    tolerated: list[SignatureProblem] = []
+    if not result and result.reason in (ChainFailure.EXPIRED, ChainFailure.NOT_YET_VALID):
+        if check_validity_period:
             raise SignatureError(
                 SignatureProblem.EXPIRED,
-                f"certificate {current.subject.rfc4514_string()} is valid from"
-                f" {current.not_valid_before_utc:%Y-%m-%d %H:%M} to"
-                f" {current.not_valid_after_utc:%Y-%m-%d %H:%M} UTC, not at {at:%Y-%m-%d %H:%M} UTC",
+                f"the SMP signing certificate is outside its validity: {result.detail}",
             )
-        if any(current == a for a in anchor_list):
-            return path
-        issuer = None
-        for cand in pool:
-            if cand.subject != current.issuer or cand == current:
-                continue
-            try:
-                current.verify_directly_issued_by(cand)
-            except (ValueError, TypeError, InvalidSignature):
-                continue
-            try:
-                bc = cand.extensions.get_extension_for_class(_x509.BasicConstraints).value
-            except _x509.ExtensionNotFound:
-                continue
-            if bc.ca:
-                issuer = cand
-                break
-        if issuer is None:
+        tolerated.append(SignatureProblem.EXPIRED)
+        result = verify_chain(
+            leaf,
+            anchors,
+            intermediates=intermediates,
+            at=leaf.not_valid_before_utc,
+            check_revocation=check_revocation,
+        )
+    if not result:
+        if result.reason is ChainFailure.REVOKED:
             raise SignatureError(
-                SignatureProblem.UNTRUSTED,
-                f"certificate {current.subject.rfc4514_string()} (issuer"
-                f" {current.issuer.rfc4514_string()}) does not chain to a configured SMP trust"
-                f" anchor ({', '.join(a.subject.rfc4514_string() for a in anchor_list) or 'none configured'})",
+                SignatureProblem.REVOKED, f"the SMP signing certificate: {result.detail}"
             )
-        path.append(issuer)
-        current = issuer
-    raise SignatureError(SignatureProblem.UNTRUSTED, "certificate path longer than 8; refused")
+        if not check_trust:
+            tolerated.append(SignatureProblem.UNTRUSTED)
+            return [], tuple(tolerated)
+        subjects = ", ".join(a.subject.rfc4514_string() for a in anchors) or "none configured"
+        raise SignatureError(
+            SignatureProblem.UNTRUSTED,
+            f"the SMP signing certificate is not trusted: {result.detail}. Trust anchors: {subjects}",
+        )
+    return list(result.chain), tuple(tolerated)
