@@ -9,12 +9,32 @@ package stays cheap.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable
-from dataclasses import dataclass
+import socket
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 from harness.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ExtraListener:
+    """A non-HTTP listener bound for an endpoint by ``conformance serve`` (``--extra-port``).
+
+    ``sockets`` are bound (TCP ones also listening) on ``host``:``port``, one per protocol of the
+    endpoint's ``extra_ports`` entry (``"udp+tcp"``: a UDP and a TCP socket on the same port).
+    The endpoint owns them once handed over.
+    """
+
+    name: str
+    host: str
+    port: int
+    sockets: tuple[socket.socket, ...]
+
+    @property
+    def address(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
 
 @dataclass(frozen=True)
@@ -23,7 +43,8 @@ class ReferenceEndpoint:
 
     The factory takes keyword arguments ``variant`` (``None`` = the endpoint's good behaviour)
     and ``token`` (bearer token the app requires, ``None`` = open) and raises
-    :class:`~harness.errors.ConfigError` for an unknown variant.
+    :class:`~harness.errors.ConfigError` for an unknown variant. An endpoint with
+    ``extra_ports`` also gets ``listeners``: ``{name: ExtraListener}`` for each of them.
     """
 
     name: str
@@ -31,8 +52,19 @@ class ReferenceEndpoint:
     factory: str
     #: ``"module:attribute"`` of a mapping whose keys are the endpoint's known-bad variants.
     variants: str | None = None
+    #: Listeners besides HTTP, by name, with their protocols (``{"dns": "udp+tcp"}``): what
+    #: ``conformance serve --extra-port NAME=PORT`` binds and a container backend publishes.
+    extra_ports: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
-    def create_app(self, *, variant: str | None = None, token: str | None = None) -> Any:
+    def create_app(
+        self,
+        *,
+        variant: str | None = None,
+        token: str | None = None,
+        listeners: Mapping[str, ExtraListener] | None = None,
+    ) -> Any:
+        if self.extra_ports:
+            return _load(self.factory)(variant=variant, token=token, listeners=listeners or {})
         return _load(self.factory)(variant=variant, token=token)
 
     def variant_names(self) -> tuple[str, ...]:
