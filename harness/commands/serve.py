@@ -4,8 +4,11 @@ The one launch path of every reference endpoint: the local runtime runs exactly 
 subprocess, a container runs it as its entry point. Binds 127.0.0.1 unless told otherwise.
 
 ``--port 0`` picks a free port; ``--ready-file F`` writes ``{"name", "host", "port", "base_url",
-"pid", "variant"}`` to F (atomically) once the server accepts connections, which is how the runtime
-learns the port. A bearer token the endpoint must require is read from the environment variable
+"pid", "variant", "extras"}`` to F (atomically) once the server accepts connections, which is how
+the runtime learns the port. An endpoint with listeners besides HTTP (the reference SML's DNS
+server) declares them in ``ReferenceEndpoint.extra_ports``; serve binds each (``--extra-port
+dns=5353``, default 0 = a free port; ``udp+tcp`` gets both sockets on one port) before the app
+starts and reports them as ``extras`` (``{"dns": "127.0.0.1:41234"}``). A bearer token the endpoint must require is read from the environment variable
 ``CONFORMANCE_SERVE_TOKEN`` (not from argv, which other users can read). ``--watch-pid PID`` makes
 the server exit when process PID (the harness that started it) is gone.
 """
@@ -20,10 +23,14 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import ConfigError
+
+if TYPE_CHECKING:
+    from harness.reference import ExtraListener
 
 TOKEN_ENV = "CONFORMANCE_SERVE_TOKEN"
 #: Where ``--pki-dir`` reaches the endpoint (same name as ``harness.pki.PKI_DIR_ENV``).
@@ -42,6 +49,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--pki-dir", metavar="DIR",
         help="test PKI (conformance pki init DIR) for endpoints that sign or check certificates;"
         " sets CONFORMANCE_PKI_DIR for the endpoint",
+    )
+    parser.add_argument(
+        "--extra-port", action="append", default=[], metavar="NAME=PORT",
+        help="port of a non-HTTP listener the endpoint declares (e.g. dns=5353; default 0: a free one)",
     )
     parser.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
@@ -66,7 +77,10 @@ def run(args: argparse.Namespace) -> int:
     endpoint = get_endpoint(args.name)
     if args.pki_dir:
         os.environ[PKI_DIR_ENV] = str(Path(args.pki_dir).resolve())
-    app = endpoint.create_app(variant=args.variant, token=os.environ.get(TOKEN_ENV) or None)
+    listeners = _bind_extras(endpoint.name, endpoint.extra_ports, args.host, args.extra_port)
+    app = endpoint.create_app(
+        variant=args.variant, token=os.environ.get(TOKEN_ENV) or None, listeners=listeners
+    )
     sock = _bind(args.host, args.port)
     host, port = sock.getsockname()[:2]
     if args.host not in ("127.0.0.1", "::1", "localhost"):
@@ -78,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
         "base_url": f"http://{f'[{host}]' if ':' in host else host}:{port}",
         "pid": os.getpid(),
         "variant": args.variant or "good",
+        "extras": {name: listener.address for name, listener in listeners.items()},
     }
     server = _make_server(app, args.log_level, Path(args.ready_file) if args.ready_file else None, info)
     if args.watch_pid:
@@ -85,6 +100,81 @@ def run(args: argparse.Namespace) -> int:
     print(f"conformance serve: {endpoint.name} ({info['variant']}) on {info['base_url']}", file=sys.stderr, flush=True)
     server.run(sockets=[sock])
     return 0
+
+
+def _parse_extra_ports(name: str, declared: Mapping[str, str], given: list[str]) -> dict[str, int]:
+    ports = dict.fromkeys(declared, 0)
+    for item in given:
+        key, sep, value = item.partition("=")
+        if not sep or key not in declared:
+            known = ", ".join(sorted(declared)) or "none"
+            raise ConfigError(
+                f"--extra-port {item!r}: expected NAME=PORT with NAME one of the extra listeners of"
+                f" {name} ({known})"
+            )
+        try:
+            port = int(value)
+        except ValueError:
+            raise ConfigError(f"--extra-port {item!r}: PORT must be a number") from None
+        if not 0 <= port <= 65535:
+            raise ConfigError(f"--extra-port {item!r}: PORT must be between 0 and 65535")
+        ports[key] = port
+    return ports
+
+
+def _bind_extras(
+    name: str, declared: Mapping[str, str], host: str, given: list[str]
+) -> dict[str, ExtraListener]:
+    """Bind every extra listener ``declared`` by endpoint ``name`` (protocols ``udp``, ``tcp``,
+    ``udp+tcp``); an ephemeral ``udp+tcp`` port is retried until both protocols get the same one."""
+    from harness.reference import ExtraListener
+
+    out: dict[str, ExtraListener] = {}
+    try:
+        for key, port in _parse_extra_ports(name, declared, given).items():
+            protocols = declared[key].split("+")
+            if set(protocols) - {"udp", "tcp"}:
+                raise ConfigError(f"endpoint {name}: extra port {key} has unknown protocols {declared[key]!r}")
+            for _attempt in range(20):
+                try:
+                    sockets = _bind_same_port(host, port, protocols)
+                    break
+                except OSError as exc:
+                    if port != 0:
+                        raise ConfigError(
+                            f"cannot listen on {host}:{port} for {key} ({declared[key]}): {exc.strerror or exc};"
+                            f" choose another --extra-port {key}=PORT (0 picks a free one)"
+                        ) from None
+            else:
+                raise ConfigError(f"found no free port for {key} on {host} that {declared[key]} can share")
+            out[key] = ExtraListener(key, host, sockets[0].getsockname()[1], sockets)
+    except BaseException:
+        for listener in out.values():
+            for sock in listener.sockets:
+                sock.close()
+        raise
+    return out
+
+
+def _bind_same_port(host: str, port: int, protocols: list[str]) -> tuple[socket.socket, ...]:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    bound: list[socket.socket] = []
+    try:
+        for proto in protocols:
+            sock = socket.socket(family, socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM)
+            bound.append(sock)
+            if proto == "tcp":
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+            if proto == "tcp":
+                sock.listen(64)
+            port = sock.getsockname()[1]  # the others take the port the first one got
+            sock.set_inheritable(False)
+    except OSError:
+        for sock in bound:
+            sock.close()
+        raise
+    return tuple(bound)
 
 
 def _bind(host: str, port: int) -> socket.socket:
