@@ -194,7 +194,7 @@ class LocalRuntime(EndpointRuntime):
         with self._lock:
             self._children.append(child)
         try:
-            base_url = self._wait_ready(child, ready_file, timeout, launched)
+            base_url, extras = self._wait_ready(child, ready_file, timeout, launched)
         except BaseException:
             self._stop_child(child)  # also on Ctrl-C while waiting
             raise
@@ -210,6 +210,7 @@ class LocalRuntime(EndpointRuntime):
             log_path=log_path,
             options=MappingProxyType(shown_options),
             startup_seconds=round(time.monotonic() - launched, 3),
+            extras=MappingProxyType(extras),
         )
         child.endpoint = endpoint
         return endpoint
@@ -225,10 +226,14 @@ class LocalRuntime(EndpointRuntime):
 
     # -- internals -------------------------------------------------------------------------
 
-    def _wait_ready(self, child: _Child, ready_file: Path, timeout: float, launched: float) -> str:
+    def _wait_ready(
+        self, child: _Child, ready_file: Path, timeout: float, launched: float
+    ) -> tuple[str, dict[str, str]]:
+        """(base URL, extra listeners ``{name: "host:port"}``) once the health check answers."""
         name = child.endpoint.name
         deadline = launched + timeout
         base_url: str | None = None
+        extras: dict[str, str] = {}
         last_probe = "not probed yet"
         while True:
             code = child.process.poll()
@@ -241,10 +246,11 @@ class LocalRuntime(EndpointRuntime):
                 with contextlib.suppress(ValueError, OSError, KeyError):
                     info = json.loads(ready_file.read_text("utf-8"))
                     base_url = f"http://{_url_host(info['host'])}:{int(info['port'])}"
+                    extras = {str(k): str(v) for k, v in dict(info.get("extras") or {}).items()}
             if base_url is not None:
                 ok, last_probe = _probe(base_url + HEALTH_PATH)
                 if ok:
-                    return base_url
+                    return base_url, extras
             if time.monotonic() >= deadline:
                 if base_url is None:
                     what = "it never reported the port it listens on (no ready file was written)"
