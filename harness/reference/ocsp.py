@@ -39,6 +39,17 @@ CERT_MEDIA_TYPE = "application/pkix-cert"
 _CA_FILE = re.compile(r"^([a-z0-9][a-z0-9._-]{0,63})\.(crl|cer)$")
 
 
+def _log_to_stderr() -> None:
+    """Answers are logged (serial, CA, status) next to uvicorn's access log, which is what the
+    runtime keeps as the endpoint's log; uvicorn configures only its own loggers."""
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+
+
 def create_app(
     *, variant: str | None = None, token: str | None = None, pki_dir: str | None = None
 ) -> Any:
@@ -67,6 +78,7 @@ def create_app(
             f" {PKI_DIR_ENV} (create one with `conformance pki init DIR`)"
         )
     load_pki(directory)  # fail at start, with the PKI's own message, not at the first request
+    _log_to_stderr()
     responder = OcspResponder(directory)
 
     async def health(request: Request) -> Response:
