@@ -107,7 +107,7 @@ def test_openssl_reads_the_crl_and_finds_the_revoked_serial(pki: TestPki, ca: st
 def test_openssl_verify_with_crl_check_passes_good_and_fails_revoked(
     pki: TestPki, all_crls: Path
 ) -> None:
-    base = ["verify", "-crl_check_all", "-CRLfile", all_crls, "-CAfile", pki.trust_anchors_path,
+    base: list[str | Path] = ["verify", "-crl_check_all", "-CRLfile", all_crls, "-CAfile", pki.trust_anchors_path,
             "-untrusted", pki.intermediates_path]  # fmt: skip
     for name in ("ap", "smp", "participant-ap", "participant-smp"):
         good = openssl(*base, pki[name].certificate_path)
