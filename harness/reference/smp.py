@@ -1,0 +1,793 @@
+"""The reference SMP (``conformance serve smp``) and the reference lookup participant
+(``conformance serve peppol-smp-participant``) of profile ``peppol-smp``.
+
+**SMP** -- the Peppol SMP 1.x read interface:
+
+- ``GET /{participant}`` -> ServiceGroup whose ServiceMetadataReference hrefs are absolute URLs of
+  this SMP (built from the request's own base URL, so they work behind a published port);
+- ``GET /{participant}/services/{documentType}`` -> SignedServiceMetadata, signed when it was
+  published (enveloped XML-DSig, RSA-SHA256, by the SMP certificate of the test PKI);
+- paths are read from the *raw* request path (one percent-decoding per segment, so ``%2F`` inside
+  an identifier stays inside it; a double-encoded identifier names nothing: 404), participant
+  values matched case-insensitively, document types exactly; 404 for what is not published;
+  ``Content-Type: text/xml``.
+
+Management API (JSON, bearer token if one is set) under ``/conformance/v1/peppol-smp``:
+
+- ``POST /participants`` publishes (replaces) a participant::
+
+    {"participant": "iso6523-actorid-upis::0195:T08GB0001A",
+     "services": [
+       {"document_type": "busdox-docid-qns::urn:...::2.1",
+        "processes": [{"process": "cenbii-procid-ubl::urn:fdc:peppol.eu:2017:poacc:billing:01:1.0",
+                       "endpoints": [{"transport_profile": "peppol-transport-as4-v2_0",
+                                      "endpoint_url": "https://ap.example/as4",
+                                      "certificate": "<PEM or base64 DER; default: the test PKI's AP>",
+                                      "service_activation_date": "2026-01-01T00:00:00Z"}]}],
+        "signing": "smp"},
+       {"document_type": "...", "redirect": {"href": "https://other-smp/...", "certificate_uid": "CN=..."}}]}
+
+  ``signing`` (default ``smp``) lets the harness publish deliberately wrong metadata for AP lookup
+  tests: ``unsigned``, ``corrupt-signature``, ``tampered``, ``expired-certificate`` (an expired
+  certificate of the SMP CA), ``wrong-ca`` (an SMP certificate of an untrusted CA),
+  ``ap-certificate`` (signed by an AP certificate: not the SMP CA);
+- ``DELETE /participants/{participant, percent-encoded}``; ``POST /reset``;
+- ``GET /trust`` -> the SMP CA (the trust anchor an AP needs), root, SMP and AP certificates (PEM)
+  and the SMP certificate's ``certificate_uid`` (for Redirects to this SMP);
+- ``GET`` / ``DELETE /requests`` -> the log of read requests (raw path, status) / clear it.
+
+Certificates come from the test PKI in ``CONFORMANCE_PKI_DIR`` (``conformance serve --pki-dir``;
+expired and wrong-CA SMP certificates are issued into it on first use), or from a private one made
+in a temporary directory on first use when none is given.
+
+**Lookup participant** -- ``POST /conformance/v1/peppol-smp/lookup`` (the control API group of
+the profile) does what a sending AP does, with :class:`~harness.peppol.smp.client.SmpClient`::
+
+    {"receiver": "iso6523-actorid-upis::0195:T08GB0001A", "document_type": "busdox-docid-qns::...",
+     "process": "cenbii-procid-ubl::..." (optional), "sml_zone": "sml.conformance.test",
+     "dns_resolver": "127.0.0.1:5353", "smp_trust_anchors": ["-----BEGIN CERTIFICATE-----..."],
+     "transport_profiles": ["peppol-transport-as4-v2_0"]}
+
+and answers 200 ``{"outcome": "endpoint", "endpoint_url", "certificate" (PEM),
+"transport_profile", "process", "smp_url", "dns_name"}`` or 200 ``{"outcome": "refused",
+"reason": <refusal code>, "message"}``; 400 (problem+json) for a malformed request.
+
+Known-bad variants of both: :mod:`harness.reference.smp_variants`.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness import __version__
+from harness.errors import ConfigError
+from harness.peppol.smp.errors import IdentifierError
+from harness.peppol.smp.identifiers import (
+    DocumentTypeIdentifier,
+    ParticipantIdentifier,
+    ProcessIdentifier,
+    double_encode,
+    parse_document_type_segment,
+    parse_participant_segment,
+    path_segment,
+    service_metadata_path,
+)
+from harness.reference.smp_variants import (
+    LookupFault,
+    SmpFault,
+    SmpVariant,
+    get_lookup_variant,
+    get_smp_variant,
+)
+
+if TYPE_CHECKING:
+    from harness.peppol.smp.signing import SigningCredential
+    from harness.peppol.smp.smp_xml import Endpoint, ServiceMetadata
+    from harness.pki import TestPki
+
+log = logging.getLogger("harness.reference.smp")
+
+API = "/conformance/v1/peppol-smp"
+XML_MEDIA_TYPE = "text/xml"
+MAX_ADMIN_BODY = 2 * 2**20
+MAX_REQUEST_LOG = 10_000
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+class BadRequest(ValueError):
+    """A management or lookup request the reference cannot act on (answered 400)."""
+
+
+# -- certificates ----------------------------------------------------------------------------
+
+SIGNING_CHOICES = (
+    "smp",
+    "unsigned",
+    "corrupt-signature",
+    "tampered",
+    "expired-certificate",
+    "wrong-ca",
+    "ap-certificate",
+)
+
+
+class ReferenceCredentials:
+    """The reference SMP's certificates, from the test PKI (made on first use if none given)."""
+
+    def __init__(self, pki_dir: str | os.PathLike[str] | None = None) -> None:
+        env = os.environ.get("CONFORMANCE_PKI_DIR")
+        self._dir = Path(pki_dir) if pki_dir else (Path(env) if env else None)
+        self._owned: Path | None = None
+        self._lock = threading.Lock()
+        self._pki: TestPki | None = None
+        self._credentials: dict[str, SigningCredential] = {}
+
+    @property
+    def pki(self) -> TestPki:
+        from harness.pki import init_pki, load_pki
+
+        with self._lock:
+            if self._pki is None:
+                if self._dir is None:
+                    self._owned = Path(tempfile.mkdtemp(prefix="conformance-smp-pki-"))
+                    self._pki = init_pki(self._owned)
+                else:
+                    self._pki = (
+                        load_pki(self._dir)
+                        if (self._dir / "manifest.json").is_file()
+                        else init_pki(self._dir)
+                    )
+            return self._pki
+
+    def credential(self, choice: str) -> SigningCredential:
+        """The credential to sign with for a ``signing`` choice (``smp``, ``expired-certificate``,
+        ``wrong-ca``, ``ap-certificate``); faulty certificates are issued into the PKI once."""
+        from harness.peppol.smp.signing import SigningCredential
+        from harness.pki import load_pki, load_private_key
+
+        with self._lock:
+            cached = self._credentials.get(choice)
+        if cached is not None:
+            return cached
+        pki = self.pki
+        if choice == "smp":
+            cert = pki["smp"]
+        elif choice == "ap-certificate":
+            cert = pki["ap"]
+        elif choice == "expired-certificate":
+            pki.issue("smp", "reference-smp-expired", expired=True, seat_id="PSG000001")
+            cert = load_pki(pki.directory)["reference-smp-expired"]
+        elif choice == "wrong-ca":
+            pki.issue("smp", "reference-smp-wrong-ca", wrong_ca=True, seat_id="PSG000001")
+            cert = load_pki(pki.directory)["reference-smp-wrong-ca"]
+        else:
+            raise BadRequest(f"unknown signing {choice!r}; one of {', '.join(SIGNING_CHOICES)}")
+        cred = SigningCredential(load_private_key(cert), cert.certificate, tuple(cert.chain[:-1]))
+        with self._lock:
+            self._credentials[choice] = cred
+        return cred
+
+    def ap_certificate_der(self) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
+        return self.pki["ap"].certificate.public_bytes(serialization.Encoding.DER)
+
+    def trust_json(self) -> dict[str, str]:
+        from cryptography.hazmat.primitives import serialization
+
+        pki = self.pki
+
+        def pem(cert: Any) -> str:
+            return cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+        smp = pki["smp"].certificate
+        return {
+            "smp_ca": pem(pki.authority("smp-ca").certificate),
+            "root_ca": pem(pki.root.certificate),
+            "smp_certificate": pem(smp),
+            "certificate_uid": smp.subject.rfc4514_string(),
+            "ap_certificate": pem(pki["ap"].certificate),
+        }
+
+    def close(self) -> None:
+        if self._owned is not None:
+            shutil.rmtree(self._owned, ignore_errors=True)
+
+
+# -- the SMP's data ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Published:
+    document_type: DocumentTypeIdentifier
+    metadata: ServiceMetadata
+    signing: str
+    document: bytes = field(repr=False)
+
+
+@dataclass
+class Group:
+    participant: ParticipantIdentifier
+    services: dict[DocumentTypeIdentifier, Published]
+
+
+class ReferenceSmp:
+    """The behaviour of the reference SMP under ``variant`` (no HTTP here). Thread-safe."""
+
+    def __init__(self, variant: SmpVariant, credentials: ReferenceCredentials) -> None:
+        self.variant = variant
+        self.credentials = credentials
+        self._lock = threading.Lock()
+        self._groups: dict[tuple[str, str], Group] = {}
+        self._requests: list[dict[str, Any]] = []
+
+    def _key(self, participant: ParticipantIdentifier) -> tuple[str, str]:
+        if self.variant.smp_fault is SmpFault.CASE_SENSITIVE_PARTICIPANTS:
+            return (participant.scheme, participant.value)
+        return participant.key
+
+    # -- publishing ----------------------------------------------------------------------------
+
+    def publish(self, payload: Any) -> Group:
+        """Publish (replace) one participant from the management API's JSON."""
+        if not isinstance(payload, dict):
+            raise BadRequest('the body must be a JSON object {"participant", "services"}')
+        participant = _identifier(ParticipantIdentifier, payload.get("participant"), "participant")
+        services = payload.get("services", [])
+        if not isinstance(services, list):
+            raise BadRequest("services must be a list")
+        published: dict[DocumentTypeIdentifier, Published] = {}
+        for i, item in enumerate(services):
+            entry = self._service(participant, item, f"services[{i}]")
+            published[entry.document_type] = entry
+        group = Group(participant, published)
+        with self._lock:
+            self._groups[self._key(participant)] = group
+        return group
+
+    def _service(self, participant: ParticipantIdentifier, item: Any, where: str) -> Published:
+        from harness.peppol.smp.smp_xml import (
+            Process,
+            Redirect,
+            ServiceInformation,
+            ServiceMetadata,
+        )
+
+        if not isinstance(item, dict):
+            raise BadRequest(f"{where} must be an object")
+        doc = _identifier(
+            DocumentTypeIdentifier, item.get("document_type"), f"{where}.document_type"
+        )
+        signing = str(item.get("signing", "smp"))
+        if signing not in SIGNING_CHOICES:
+            raise BadRequest(
+                f"{where}.signing {signing!r} is not one of {', '.join(SIGNING_CHOICES)}"
+            )
+        if "redirect" in item:
+            red = item["redirect"]
+            if not isinstance(red, dict) or not red.get("href") or not red.get("certificate_uid"):
+                raise BadRequest(f'{where}.redirect must be {{"href", "certificate_uid"}}')
+            metadata = ServiceMetadata(Redirect(str(red["href"]), str(red["certificate_uid"])))
+        else:
+            processes = item.get("processes")
+            if not isinstance(processes, list) or not processes:
+                raise BadRequest(f"{where}.processes must be a non-empty list (or give a redirect)")
+            procs = []
+            for j, p in enumerate(processes):
+                pw = f"{where}.processes[{j}]"
+                if not isinstance(p, dict):
+                    raise BadRequest(f"{pw} must be an object")
+                pid = _identifier(ProcessIdentifier, p.get("process"), f"{pw}.process")
+                eps = p.get("endpoints")
+                if not isinstance(eps, list) or not eps:
+                    raise BadRequest(f"{pw}.endpoints must be a non-empty list")
+                procs.append(
+                    Process(
+                        pid,
+                        tuple(self._endpoint(e, f"{pw}.endpoints[{k}]") for k, e in enumerate(eps)),
+                    )
+                )
+            metadata = ServiceMetadata(ServiceInformation(participant, doc, tuple(procs)))
+        return Published(doc, metadata, signing, self._sign(metadata, signing))
+
+    def _endpoint(self, e: Any, where: str) -> Endpoint:
+        from harness.peppol.smp.smp_xml import Endpoint
+
+        if not isinstance(e, dict) or not e.get("transport_profile") or not e.get("endpoint_url"):
+            raise BadRequest(f'{where} needs "transport_profile" and "endpoint_url"')
+        cert = e.get("certificate")
+        der = _certificate_der(str(cert), where) if cert else self.credentials.ap_certificate_der()
+        kwargs: dict[str, Any] = {}
+        for key in ("service_description", "technical_contact_url", "technical_information_url"):
+            if e.get(key) is not None:
+                kwargs[key] = str(e[key])
+        for key in ("service_activation_date", "service_expiration_date"):
+            if e.get(key) is not None:
+                try:
+                    kwargs[key] = datetime.fromisoformat(str(e[key]))
+                except ValueError:
+                    raise BadRequest(
+                        f"{where}.{key} {e[key]!r} is not an ISO 8601 date-time"
+                    ) from None
+        return Endpoint(str(e["transport_profile"]), str(e["endpoint_url"]), der, **kwargs)
+
+    def _sign(self, metadata: ServiceMetadata, signing: str) -> bytes:
+        from harness.peppol.smp.smp_xml import MetadataFault, build_signed_service_metadata
+
+        fault = self.variant.smp_fault
+        if fault is SmpFault.UNSIGNED or signing == "unsigned":
+            return build_signed_service_metadata(metadata, None, fault=MetadataFault.UNSIGNED)
+        choice = {"corrupt-signature": "smp", "tampered": "smp"}.get(signing, signing)
+        if fault is SmpFault.WRONG_CA_SIGNER:
+            choice = "wrong-ca"
+        elif fault is SmpFault.EXPIRED_SIGNER:
+            choice = "expired-certificate"
+        credential = self.credentials.credential(choice)
+        md_fault = MetadataFault.NONE
+        if fault is SmpFault.CORRUPT_SIGNATURE or signing == "corrupt-signature":
+            md_fault = MetadataFault.CORRUPT_SIGNATURE_VALUE
+        elif signing == "tampered":
+            md_fault = MetadataFault.TAMPERED_AFTER_SIGNING
+        if fault is SmpFault.SCHEMA_ORDER:
+            return _sign_in_wrong_order(metadata, credential)
+        return build_signed_service_metadata(metadata, credential, fault=md_fault)
+
+    def unpublish(self, participant: ParticipantIdentifier) -> bool:
+        with self._lock:
+            return self._groups.pop(self._key(participant), None) is not None
+
+    def reset(self) -> None:
+        with self._lock:
+            self._groups.clear()
+            self._requests.clear()
+
+    def group(self, participant: ParticipantIdentifier) -> Group | None:
+        with self._lock:
+            return self._groups.get(self._key(participant))
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def read(self, raw_path: str, base_url: str) -> tuple[int, str, bytes]:
+        """(status, media type, body) of a read request for ``raw_path`` (still percent-encoded)."""
+        from harness.peppol.smp.errors import DoubleEncodedError
+        from harness.peppol.smp.smp_xml import ServiceGroup, build_service_group
+
+        parts = raw_path.split("/")[1:]
+        try:
+            if len(parts) == 1 and parts[0]:
+                participant = parse_participant_segment(parts[0])
+                group = self.group(participant)
+                if group is None:
+                    if self.variant.smp_fault is SmpFault.EMPTY_GROUP_FOR_UNKNOWN:
+                        return self._xml(build_service_group(ServiceGroup(participant)))
+                    return 404, "text/plain", f"no participant {participant} here\n".encode()
+                refs = tuple(self._href(base_url, group.participant, d) for d in group.services)
+                return self._xml(build_service_group(ServiceGroup(group.participant, refs)))
+            if len(parts) == 3 and parts[1] == "services" and parts[0] and parts[2]:
+                participant = parse_participant_segment(parts[0])
+                document_type = parse_document_type_segment(parts[2])
+                group = self.group(participant)
+                published = group.services.get(document_type) if group is not None else None
+                if published is None:
+                    return (
+                        404,
+                        "text/plain",
+                        f"no metadata for {participant} and {document_type}\n".encode(),
+                    )
+                return self._xml(published.document)
+        except DoubleEncodedError as exc:
+            return 404, "text/plain", f"{exc}\n".encode()
+        except IdentifierError as exc:
+            return 400, "text/plain", f"{exc}\n".encode()
+        return (
+            404,
+            "text/plain",
+            b"not an SMP resource: use /{participant} or /{participant}/services/{documentType}\n",
+        )
+
+    def _xml(self, body: bytes) -> tuple[int, str, bytes]:
+        if self.variant.smp_fault is SmpFault.WRONG_CONTENT_TYPE:
+            return 200, "application/octet-stream", body
+        return 200, f"{XML_MEDIA_TYPE}; charset=UTF-8", body
+
+    def _href(
+        self, base_url: str, participant: ParticipantIdentifier, doc: DocumentTypeIdentifier
+    ) -> str:
+        if self.variant.smp_fault is SmpFault.DOUBLE_ENCODED_REFERENCES:
+            return f"{base_url}/{double_encode(participant)}/services/{double_encode(doc)}"
+        return base_url + service_metadata_path(participant, doc)
+
+    def record(self, method: str, raw_path: str, status: int) -> None:
+        with self._lock:
+            self._requests.append({"method": method, "raw_path": raw_path, "status": status})
+            if len(self._requests) > MAX_REQUEST_LOG:
+                del self._requests[: len(self._requests) - MAX_REQUEST_LOG]
+
+    def requests(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._requests)
+
+    def clear_requests(self) -> None:
+        with self._lock:
+            self._requests.clear()
+
+
+def _sign_in_wrong_order(metadata: ServiceMetadata, credential: SigningCredential) -> bytes:
+    """SCHEMA_ORDER: ServiceDescription moved before Certificate in every Endpoint, then signed."""
+    from lxml import etree
+
+    from harness.peppol.smp.signing import sign_enveloped
+    from harness.peppol.smp.smp_xml import SMP_NS, service_metadata_element
+
+    root = service_metadata_element(metadata)
+    for endpoint in root.iter(f"{{{SMP_NS}}}Endpoint"):
+        cert = endpoint.find(f"{{{SMP_NS}}}Certificate")
+        desc = endpoint.find(f"{{{SMP_NS}}}ServiceDescription")
+        if cert is not None and desc is not None:
+            cert.addprevious(desc)
+    return etree.tostring(sign_enveloped(root, credential), xml_declaration=True, encoding="UTF-8")
+
+
+def _identifier(cls: Any, value: Any, where: str) -> Any:
+    if not isinstance(value, str):
+        raise BadRequest(f"{where} must be a string scheme::value")
+    try:
+        return cls.parse(value)
+    except IdentifierError as exc:
+        raise BadRequest(f"{where}: {exc}") from None
+
+
+def _certificate_der(text: str, where: str) -> bytes:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        if "-----BEGIN" in text:
+            return x509.load_pem_x509_certificate(text.encode("ascii")).public_bytes(
+                serialization.Encoding.DER
+            )
+        der = base64.b64decode("".join(text.split()), validate=True)
+        x509.load_der_x509_certificate(der)
+        return der
+    except (ValueError, UnicodeEncodeError):
+        raise BadRequest(
+            f"{where}.certificate is neither a PEM nor a base64 DER X.509 certificate"
+        ) from None
+
+
+# -- ASGI plumbing ----------------------------------------------------------------------------
+
+
+def _problem(status: int, title: str, detail: str) -> Any:
+    from starlette.responses import Response
+
+    from harness.drivers import control_api
+
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    return Response(json.dumps(body), status_code=status, media_type=control_api.PROBLEM_MEDIA_TYPE)
+
+
+async def _json_body(request: Any) -> Any:
+    raw = await request.body()
+    if len(raw) > MAX_ADMIN_BODY:
+        raise BadRequest(f"the body is over {MAX_ADMIN_BODY} bytes")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("the body must be JSON") from None
+
+
+def _raw_path(scope: Scope) -> str:
+    raw = scope.get("raw_path")
+    text = (
+        raw.decode("latin-1")
+        if isinstance(raw, (bytes, bytearray))
+        else str(scope.get("path", "/"))
+    )
+    return text.split("?", 1)[0]
+
+
+class _SmpAsgi:
+    """Read requests go to the SMP (raw-path routing); /conformance/... to the management app."""
+
+    def __init__(self, smp: ReferenceSmp, admin: Any) -> None:
+        self.smp = smp
+        self.admin = admin
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path", "").startswith("/conformance/"):
+            await self.admin(scope, receive, send)
+            return
+        from starlette.requests import Request
+        from starlette.responses import Response
+
+        request = Request(scope, receive)
+        raw_path = _raw_path(scope)
+        if request.method not in ("GET", "HEAD"):
+            response = Response(
+                b"the SMP read interface answers GET\n",
+                status_code=405,
+                headers={"Allow": "GET, HEAD"},
+            )
+        else:
+            base_url = str(request.base_url).rstrip("/")
+            status, media_type, body = self.smp.read(raw_path, base_url)
+            response = Response(
+                body if request.method == "GET" else b"", status_code=status, media_type=media_type
+            )
+            if request.method == "HEAD":
+                response.headers["content-length"] = str(len(body))
+        self.smp.record(request.method, raw_path, response.status_code)
+        await response(scope, receive, send)
+
+
+def create_app(
+    *,
+    variant: str | None = None,
+    token: str | None = None,
+    pki_dir: str | os.PathLike[str] | None = None,
+) -> Any:
+    """The reference SMP as an ASGI app (see the module docstring)."""
+    from contextlib import asynccontextmanager
+
+    from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+
+    from harness.drivers import control_api
+    from harness.reference.peppol_participant import BearerAuth
+
+    try:
+        chosen = get_smp_variant(variant)
+    except KeyError as exc:
+        raise ConfigError(str(exc.args[0])) from None
+    credentials = ReferenceCredentials(pki_dir)
+    smp = ReferenceSmp(chosen, credentials)
+
+    async def health(request: Request) -> Response:
+        return JSONResponse(
+            {
+                "status": "ok",
+                "name": f"harness reference smp ({chosen.name})",
+                "version": __version__,
+            }
+        )
+
+    async def publish(request: Request) -> Response:
+        try:
+            payload = await _json_body(request)
+            group = await run_in_threadpool(smp.publish, payload)
+        except BadRequest as exc:
+            return _problem(400, "Bad Request", str(exc))
+        base = str(request.base_url).rstrip("/")
+        return JSONResponse(
+            {
+                "participant": group.participant.uri,
+                "service_group_url": f"{base}/{path_segment(group.participant)}",
+                "services": [
+                    {
+                        "document_type": d.uri,
+                        "url": base + service_metadata_path(group.participant, d),
+                        "signing": p.signing,
+                    }
+                    for d, p in group.services.items()
+                ],
+            },
+            status_code=201,
+        )
+
+    async def unpublish(request: Request) -> Response:
+        segment = _raw_path(request.scope).rsplit("/", 1)[-1]
+        try:
+            participant = parse_participant_segment(segment)
+        except IdentifierError as exc:
+            return _problem(400, "Bad Request", str(exc))
+        if not smp.unpublish(participant):
+            return _problem(404, "Not Found", f"{participant} is not published here")
+        return Response(status_code=204)
+
+    async def trust(request: Request) -> Response:
+        return JSONResponse(await run_in_threadpool(credentials.trust_json))
+
+    async def requests_log(request: Request) -> Response:
+        if request.method == "DELETE":
+            smp.clear_requests()
+            return Response(status_code=204)
+        return JSONResponse({"requests": smp.requests()})
+
+    async def reset(request: Request) -> Response:
+        smp.reset()
+        return Response(status_code=204)
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> Any:
+        try:
+            yield
+        finally:
+            credentials.close()
+
+    admin = Starlette(
+        routes=[
+            Route(control_api.HEALTH, health, methods=["GET"]),
+            Route(f"{API}/participants", publish, methods=["POST"]),
+            Route(f"{API}/participants/{{participant:path}}", unpublish, methods=["DELETE"]),
+            Route(f"{API}/trust", trust, methods=["GET"]),
+            Route(f"{API}/requests", requests_log, methods=["GET", "DELETE"]),
+            Route(f"{API}/reset", reset, methods=["POST"]),
+        ],
+        lifespan=lifespan,
+    )
+    guarded: Any = (
+        BearerAuth(admin, token, open_paths=frozenset({control_api.HEALTH})) if token else admin
+    )
+    app = _SmpAsgi(smp, guarded)
+    app.smp = smp  # type: ignore[attr-defined]  # for in-process tests
+    return app
+
+
+# -- the lookup participant -------------------------------------------------------------------
+
+
+def lookup_faults(variant: SmpVariant) -> Any:
+    """The :class:`~harness.peppol.smp.client.LookupFaults` of a lookup-participant variant."""
+    from harness.peppol.smp.client import LookupFaults
+    from harness.peppol.smp.sml import DnsNameAlgorithm
+
+    f = variant.lookup_fault
+    return LookupFaults(
+        dns_name={
+            LookupFault.DNS_HASHES_SCHEME: DnsNameAlgorithm.SHA256_SCHEME_AND_VALUE,
+            LookupFault.DNS_LEGACY_CNAME: DnsNameAlgorithm.MD5_LEGACY,
+        }.get(f, DnsNameAlgorithm.SHA256_VALUE),
+        verify_signature=f is not LookupFault.ACCEPTS_BAD_SIGNATURE,
+        check_certificate_validity=f is not LookupFault.ACCEPTS_EXPIRED,
+        check_trust=f is not LookupFault.ACCEPTS_WRONG_CA,
+        check_transport_profile=f is not LookupFault.IGNORES_TRANSPORT_PROFILE,
+        double_encode_ids=f is LookupFault.DOUBLE_ENCODES_IDS,
+    )
+
+
+def lookup_request(payload: Any) -> Any:
+    """The :class:`~harness.peppol.smp.client.LookupRequest` of a control-API lookup body."""
+    from harness.peppol.smp.client import LookupRequest
+    from harness.peppol.smp.signing import TrustAnchors
+
+    if not isinstance(payload, dict):
+        raise BadRequest("the body must be a JSON object")
+    for key in ("receiver", "document_type", "sml_zone", "dns_resolver"):
+        if not isinstance(payload.get(key), str) or not payload[key]:
+            raise BadRequest(f"{key} must be a non-empty string")
+    anchors = payload.get("smp_trust_anchors")
+    profiles = payload.get("transport_profiles")
+    if not isinstance(anchors, list) or not anchors or not all(isinstance(a, str) for a in anchors):
+        raise BadRequest("smp_trust_anchors must be a non-empty list of PEM certificates")
+    if (
+        not isinstance(profiles, list)
+        or not profiles
+        or not all(isinstance(p, str) for p in profiles)
+    ):
+        raise BadRequest("transport_profiles must be a non-empty list of strings")
+    try:
+        trust = TrustAnchors.from_pem(*anchors)
+    except ConfigError as exc:
+        raise BadRequest(str(exc)) from None
+    process = payload.get("process")
+    at = payload.get("at")
+    try:
+        return LookupRequest(
+            receiver=_identifier(ParticipantIdentifier, payload["receiver"], "receiver"),
+            document_type=_identifier(
+                DocumentTypeIdentifier, payload["document_type"], "document_type"
+            ),
+            sml_zone=payload["sml_zone"],
+            dns_resolver=payload["dns_resolver"],
+            trust=trust,
+            transport_profiles=tuple(profiles),
+            process=_identifier(ProcessIdentifier, process, "process")
+            if process is not None
+            else None,
+            at=datetime.fromisoformat(at) if isinstance(at, str) else None,
+        )
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def create_lookup_app(*, variant: str | None = None, token: str | None = None) -> Any:
+    """The reference lookup participant (sending AP) behind the control API."""
+    from contextlib import asynccontextmanager
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+
+    from harness.drivers import control_api
+    from harness.errors import ConfigError as _ConfigError
+    from harness.peppol.smp.client import LookupRefused, SmpClient
+    from harness.reference.peppol_participant import BearerAuth
+
+    try:
+        chosen = get_lookup_variant(variant)
+    except KeyError as exc:
+        raise _ConfigError(str(exc.args[0])) from None
+    client = SmpClient(faults=lookup_faults(chosen))
+
+    async def health(request: Request) -> Response:
+        return JSONResponse(
+            {
+                "status": "ok",
+                "name": f"harness reference peppol-smp-participant ({chosen.name})",
+                "version": __version__,
+            }
+        )
+
+    def run_lookup(payload: Any) -> dict[str, Any]:
+        req = lookup_request(payload)
+        try:
+            result = client.lookup(req)
+        except LookupRefused as exc:
+            return {"outcome": "refused", "reason": exc.refusal.value, "message": str(exc)}
+        try:
+            pem = (
+                x509.load_der_x509_certificate(result.certificate)
+                .public_bytes(serialization.Encoding.PEM)
+                .decode()
+            )
+        except ValueError:
+            pem = base64.b64encode(result.certificate).decode("ascii")
+        return {
+            "outcome": "endpoint",
+            "endpoint_url": result.endpoint_url,
+            "certificate": pem,
+            "transport_profile": result.transport_profile,
+            "process": result.process.uri,
+            "smp_url": result.smp_url,
+            "dns_name": result.dns_name,
+        }
+
+    async def lookup(request: Request) -> Response:
+        try:
+            payload = await _json_body(request)
+            answer = await run_in_threadpool(run_lookup, payload)
+        except BadRequest as exc:
+            return _problem(400, "Bad Request", str(exc))
+        return JSONResponse(answer)
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> Any:
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                client.close()
+
+    app = Starlette(
+        routes=[
+            Route(control_api.HEALTH, health, methods=["GET"]),
+            Route(f"{API}/lookup", lookup, methods=["POST"]),
+        ],
+        lifespan=lifespan,
+    )
+    if token:
+        return BearerAuth(app, token, open_paths=frozenset({control_api.HEALTH}))
+    return app

@@ -1,0 +1,245 @@
+"""Known-bad variants of the reference SMP (``smp``) and of the reference lookup participant
+(``peppol-smp-participant``) of profile ``peppol-smp``.
+
+Each variant has exactly ONE fixed fault and declares the set of requirements
+(``suites/peppol_smp/requirements.yaml``) a certification run against it must find failed -- no
+more, no less. Where one fault necessarily breaks a second requirement, the description says why
+(an unsigned SignedServiceMetadata is also schema-invalid, because the SMP 1.0 types make
+``ds:Signature`` mandatory; an AP that computes the wrong DNS name finds no receiver at all).
+
+Data only (no Starlette, no signing): the participant-file loader and ``conformance serve --list``
+import it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+
+class SmpFault(enum.StrEnum):
+    """How a reference SMP variant misbehaves."""
+
+    NONE = "none"
+    UNSIGNED = "unsigned"  #: SignedServiceMetadata without ds:Signature
+    CORRUPT_SIGNATURE = "corrupt-signature"  #: a SignatureValue bit flipped after signing
+    WRONG_CA_SIGNER = "wrong-ca-signer"  #: signed by an SMP certificate of an untrusted CA
+    EXPIRED_SIGNER = "expired-signer"  #: signed by an expired SMP certificate of the SMP CA
+    CASE_SENSITIVE_PARTICIPANTS = (
+        "case-sensitive-participants"  #: participant values matched exactly
+    )
+    DOUBLE_ENCODED_REFERENCES = "double-encoded-references"  #: ServiceGroup hrefs encoded twice
+    WRONG_CONTENT_TYPE = "wrong-content-type"  #: XML answered as application/octet-stream
+    EMPTY_GROUP_FOR_UNKNOWN = "empty-group-for-unknown"  #: 200 + empty ServiceGroup, not 404
+    SCHEMA_ORDER = "schema-order"  #: ServiceDescription written before Certificate
+
+
+class LookupFault(enum.StrEnum):
+    """How a reference lookup participant (sending AP) variant misbehaves."""
+
+    NONE = "none"
+    DNS_HASHES_SCHEME = "dns-hashes-scheme"  #: hashes scheme::value, not the value alone
+    DNS_LEGACY_CNAME = "dns-legacy-cname"  #: retired B-<md5> CNAME lookup
+    DOUBLE_ENCODES_IDS = "double-encodes-ids"  #: identifiers in the SMP URL encoded twice
+    ACCEPTS_BAD_SIGNATURE = "accepts-bad-signature"  #: signature value/digest not checked
+    ACCEPTS_WRONG_CA = "accepts-wrong-ca"  #: signer need not chain to the SMP CA
+    ACCEPTS_EXPIRED = "accepts-expired"  #: signer validity period not checked
+    IGNORES_TRANSPORT_PROFILE = "ignores-transport-profile"  #: first endpoint, whatever its profile
+
+
+@dataclass(frozen=True)
+class SmpVariant:
+    """A behaviour of a reference endpoint of profile peppol-smp: ``good`` or one fault."""
+
+    name: str
+    #: ``smp`` or ``peppol-smp-participant``.
+    endpoint: str
+    description: str
+    #: Requirements a run against this variant must fail, exactly.
+    declared: frozenset[str]
+    smp_fault: SmpFault = SmpFault.NONE
+    lookup_fault: LookupFault = LookupFault.NONE
+
+    @property
+    def is_good(self) -> bool:
+        return self.smp_fault is SmpFault.NONE and self.lookup_fault is LookupFault.NONE
+
+
+SMP_ENDPOINT = "smp"
+LOOKUP_ENDPOINT = "peppol-smp-participant"
+
+GOOD_SMP = SmpVariant(
+    "good",
+    SMP_ENDPOINT,
+    "The reference SMP as it should be: identifiers encoded once and matched by the Peppol case "
+    "rules, 404 for what it does not know, text/xml, schema-valid documents, metadata signed "
+    "(enveloped, RSA-SHA256) by its SMP certificate.",
+    frozenset(),
+)
+GOOD_LOOKUP = SmpVariant(
+    "good",
+    LOOKUP_ENDPOINT,
+    "The reference sending AP as it should be: SML U-NAPTR lookup at the SHA-256 name, one "
+    "percent-encoding, signature verified and chained to the SMP CA at lookup time, only "
+    "endpoints of a supported transport profile.",
+    frozenset(),
+)
+
+_SMP_CATALOGUE: tuple[SmpVariant, ...] = (
+    SmpVariant(
+        "unsigned-metadata",
+        SMP_ENDPOINT,
+        "Serves SignedServiceMetadata without a ds:Signature (also schema-invalid: the SMP 1.0 "
+        "types require the signature element).",
+        frozenset({"SMP-SIG-001", "SMP-XML-001"}),
+        smp_fault=SmpFault.UNSIGNED,
+    ),
+    SmpVariant(
+        "corrupt-signature",
+        SMP_ENDPOINT,
+        "Signs the metadata, then flips one bit of the SignatureValue: the content is right, the "
+        "signature does not verify.",
+        frozenset({"SMP-SIG-001"}),
+        smp_fault=SmpFault.CORRUPT_SIGNATURE,
+    ),
+    SmpVariant(
+        "wrong-signing-certificate",
+        SMP_ENDPOINT,
+        "Signs with an SMP certificate issued by a CA outside the SMP trust anchors (a valid "
+        "signature by the wrong certificate).",
+        frozenset({"SMP-SIG-002"}),
+        smp_fault=SmpFault.WRONG_CA_SIGNER,
+    ),
+    SmpVariant(
+        "expired-signing-certificate",
+        SMP_ENDPOINT,
+        "Signs with an SMP certificate of the SMP CA that expired a day ago.",
+        frozenset({"SMP-SIG-003"}),
+        smp_fault=SmpFault.EXPIRED_SIGNER,
+    ),
+    SmpVariant(
+        "case-sensitive-participants",
+        SMP_ENDPOINT,
+        "Matches participant identifier values exactly: the same participant asked in another "
+        "letter case gets 404.",
+        frozenset({"SMP-ID-001"}),
+        smp_fault=SmpFault.CASE_SENSITIVE_PARTICIPANTS,
+    ),
+    SmpVariant(
+        "double-encoded-references",
+        SMP_ENDPOINT,
+        "Writes the ServiceMetadataReference hrefs of a ServiceGroup with the identifiers "
+        "percent-encoded twice, so they do not lead to the metadata.",
+        frozenset({"SMP-URL-002"}),
+        smp_fault=SmpFault.DOUBLE_ENCODED_REFERENCES,
+    ),
+    SmpVariant(
+        "wrong-content-type",
+        SMP_ENDPOINT,
+        "Serves the right XML documents labelled Content-Type application/octet-stream.",
+        frozenset({"SMP-HTTP-002"}),
+        smp_fault=SmpFault.WRONG_CONTENT_TYPE,
+    ),
+    SmpVariant(
+        "no-404-for-unknown-participant",
+        SMP_ENDPOINT,
+        "Answers 200 with an empty ServiceGroup for participants it does not know, instead of 404.",
+        frozenset({"SMP-HTTP-001"}),
+        smp_fault=SmpFault.EMPTY_GROUP_FOR_UNKNOWN,
+    ),
+    SmpVariant(
+        "schema-order",
+        SMP_ENDPOINT,
+        "Writes Endpoint/ServiceDescription before Endpoint/Certificate (then signs): the content "
+        "reads right and the signature verifies, but the document is not schema-valid.",
+        frozenset({"SMP-XML-001"}),
+        smp_fault=SmpFault.SCHEMA_ORDER,
+    ),
+)
+
+_LOOKUP_CATALOGUE: tuple[SmpVariant, ...] = (
+    SmpVariant(
+        "dns-hashes-scheme-and-value",
+        LOOKUP_ENDPOINT,
+        "Hashes scheme::value instead of the identifier value alone for the SML DNS name, so it "
+        "finds no receiver (and answers not-registered for registered ones).",
+        frozenset({"LOOKUP-DNS-001", "LOOKUP-RES-001"}),
+        lookup_fault=LookupFault.DNS_HASHES_SCHEME,
+    ),
+    SmpVariant(
+        "dns-legacy-md5-cname",
+        LOOKUP_ENDPOINT,
+        "Looks the receiver up by the retired B-<md5> CNAME name instead of the U-NAPTR record "
+        "at the SHA-256 name, so it finds no receiver in a NAPTR-only SML.",
+        frozenset({"LOOKUP-DNS-001", "LOOKUP-RES-001"}),
+        lookup_fault=LookupFault.DNS_LEGACY_CNAME,
+    ),
+    SmpVariant(
+        "double-encodes-ids",
+        LOOKUP_ENDPOINT,
+        "Percent-encodes the identifiers of the SMP request twice, so a correct SMP answers 404 "
+        "and it finds no endpoint.",
+        frozenset({"LOOKUP-URL-001", "LOOKUP-RES-001"}),
+        lookup_fault=LookupFault.DOUBLE_ENCODES_IDS,
+    ),
+    SmpVariant(
+        "accepts-bad-signature",
+        LOOKUP_ENDPOINT,
+        "Does not check the signature value and digest (nor that there is a signature); the "
+        "signing certificate it carries is still judged.",
+        frozenset({"LOOKUP-SIG-001"}),
+        lookup_fault=LookupFault.ACCEPTS_BAD_SIGNATURE,
+    ),
+    SmpVariant(
+        "accepts-wrong-ca",
+        LOOKUP_ENDPOINT,
+        "Accepts metadata signed by a certificate that does not chain to the SMP trust anchors.",
+        frozenset({"LOOKUP-SIG-002"}),
+        lookup_fault=LookupFault.ACCEPTS_WRONG_CA,
+    ),
+    SmpVariant(
+        "accepts-expired-certificate",
+        LOOKUP_ENDPOINT,
+        "Accepts metadata signed by an SMP certificate outside its validity period.",
+        frozenset({"LOOKUP-SIG-003"}),
+        lookup_fault=LookupFault.ACCEPTS_EXPIRED,
+    ),
+    SmpVariant(
+        "ignores-transport-profile",
+        LOOKUP_ENDPOINT,
+        "Takes the first published endpoint whatever its transport profile, also one it does not "
+        "support.",
+        frozenset({"LOOKUP-TP-001"}),
+        lookup_fault=LookupFault.IGNORES_TRANSPORT_PROFILE,
+    ),
+)
+
+#: Known-bad variants of the reference SMP, by name.
+SMP_VARIANTS: Mapping[str, SmpVariant] = MappingProxyType({v.name: v for v in _SMP_CATALOGUE})
+#: Known-bad variants of the reference lookup participant, by name.
+LOOKUP_VARIANTS: Mapping[str, SmpVariant] = MappingProxyType({v.name: v for v in _LOOKUP_CATALOGUE})
+
+
+def get_smp_variant(name: str | None) -> SmpVariant:
+    """``good`` (or None) or a known-bad SMP variant; KeyError naming the known ones otherwise."""
+    return _get(name, GOOD_SMP, SMP_VARIANTS, SMP_ENDPOINT)
+
+
+def get_lookup_variant(name: str | None) -> SmpVariant:
+    """``good`` (or None) or a known-bad lookup-participant variant."""
+    return _get(name, GOOD_LOOKUP, LOOKUP_VARIANTS, LOOKUP_ENDPOINT)
+
+
+def _get(
+    name: str | None, good: SmpVariant, known: Mapping[str, SmpVariant], endpoint: str
+) -> SmpVariant:
+    if name in (None, "", good.name):
+        return good
+    try:
+        return known[name]  # type: ignore[index]
+    except KeyError:
+        raise KeyError(
+            f"unknown variant {name!r} of {endpoint}; known: good, {', '.join(sorted(known))}"
+        ) from None
