@@ -92,6 +92,24 @@ REGISTRY: MappingProxyType[str, ReferenceEndpoint] = MappingProxyType(
             summary="OCSP responder (RFC 6960) and CRL server of the test PKI (needs --pki-dir)",
             factory="harness.reference.ocsp:create_app",
         ),
+        "smp": ReferenceEndpoint(
+            name="smp",
+            summary="Peppol SMP 1.x: ServiceGroup and signed ServiceMetadata, publish API (--pki-dir for its certificates)",
+            factory="harness.reference.smp:create_app",
+            variants="harness.reference.smp_variants:SMP_VARIANTS",
+        ),
+        "sml": ReferenceEndpoint(
+            name="sml",
+            summary="Peppol SML: DNS server (U-NAPTR Meta:SMP) on --extra-port dns=PORT, registration API",
+            factory="harness.reference.sml:create_app",
+            extra_ports=MappingProxyType({"dns": "udp+tcp"}),
+        ),
+        "peppol-smp-participant": ReferenceEndpoint(
+            name="peppol-smp-participant",
+            summary="Peppol SMP/SML lookup (sending AP) behind the control API",
+            factory="harness.reference.smp:create_lookup_app",
+            variants="harness.reference.smp_variants:LOOKUP_VARIANTS",
+        ),
     }
 )
 
