@@ -107,8 +107,10 @@ def test_openssl_reads_the_crl_and_finds_the_revoked_serial(pki: TestPki, ca: st
 def test_openssl_verify_with_crl_check_passes_good_and_fails_revoked(
     pki: TestPki, all_crls: Path
 ) -> None:
-    base: list[str | Path] = ["verify", "-crl_check_all", "-CRLfile", all_crls, "-CAfile", pki.trust_anchors_path,
+    base: list[str | Path] = ["verify", "-x509_strict", "-crl_check_all", "-CRLfile", all_crls, "-CAfile", pki.trust_anchors_path,
             "-untrusted", pki.intermediates_path]  # fmt: skip
+    # -x509_strict: OpenSSL's RFC 5280 profile checks (AKI/SKI, CA keyUsage, ...) hold too
+    responders = [r.certificate_path for r in pki.responders.values()]
     for name in ("ap", "smp", "participant-ap", "participant-smp"):
         good = openssl(*base, pki[name].certificate_path)
         assert good.returncode == 0 and good.stdout.strip().endswith(": OK"), (
@@ -116,6 +118,10 @@ def test_openssl_verify_with_crl_check_passes_good_and_fails_revoked(
             good.stdout,
             good.stderr,
         )
+    delegated = openssl(*base, *responders)
+    assert delegated.returncode == 0 and delegated.stdout.count(": OK") == 2, (
+        delegated.stdout + delegated.stderr
+    )
     for name in ("ap-revoked", "smp-revoked"):
         bad = openssl(*base, pki[name].certificate_path)
         assert bad.returncode != 0
