@@ -103,7 +103,9 @@ def test_serve_port_in_use_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_serve_unknown_endpoint_and_variant_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "nope"]) == 2
-    assert "unknown reference endpoint 'nope'; known: peppol-participant" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "unknown reference endpoint 'nope'; known: " in err
+    assert "peppol-participant" in err.split("known: ", 1)[1]
     assert main(["serve", "peppol-participant", "--variant", "nope", "--port", "0"]) == 2
     assert "unknown variant 'nope'" in capsys.readouterr().err
     assert main(["serve"]) == 2
@@ -112,7 +114,7 @@ def test_serve_unknown_endpoint_and_variant_exit_2(capsys: pytest.CaptureFixture
 def test_serve_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--list"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("peppol-participant: ")
+    assert any(line.startswith("peppol-participant: ") for line in out.splitlines())
     assert "variants: good, accepts-invalid-inbound," in out
 
 
