@@ -69,7 +69,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from harness import __version__
 from harness.errors import ConfigError
@@ -791,3 +791,122 @@ def create_lookup_app(*, variant: str | None = None, token: str | None = None) -
     if token:
         return BearerAuth(app, token, open_paths=frozenset({control_api.HEALTH}))
     return app
+
+
+# -- a client of the management APIs (for suites and tests) -----------------------------------
+
+
+@dataclass(frozen=True)
+class PublishedEndpoint:
+    """One endpoint to publish through :class:`ReferenceNetwork` (see the SMP publish API)."""
+
+    endpoint_url: str
+    transport_profile: str = "peppol-transport-as4-v2_0"
+    #: PEM or base64 DER; None: the test PKI's AP certificate.
+    certificate: str | None = None
+    service_activation_date: datetime | None = None
+    service_expiration_date: datetime | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "transport_profile": self.transport_profile,
+            "endpoint_url": self.endpoint_url,
+        }
+        if self.certificate is not None:
+            out["certificate"] = self.certificate
+        for key in ("service_activation_date", "service_expiration_date"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value.isoformat()
+        return out
+
+
+class ReferenceNetwork:
+    """Drives the management APIs of a running reference SMP and SML (pytest-free).
+
+    ``smp_url`` / ``sml_url``: base URLs of ``conformance serve smp`` / ``sml``; ``token``: their
+    bearer token, if they require one. Raises ``httpx.HTTPStatusError`` when an API refuses.
+    """
+
+    def __init__(
+        self, smp_url: str, sml_url: str, *, token: str | None = None, timeout: float = 30.0
+    ) -> None:
+        import httpx
+
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.smp_url = smp_url.rstrip("/")
+        self.sml_url = sml_url.rstrip("/")
+        self.http = httpx.Client(headers=headers, timeout=timeout)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def info(self) -> dict[str, str]:
+        """``{"zone", "dns"}`` of the SML."""
+        r = self.http.get(f"{self.sml_url}/conformance/v1/peppol-sml/info")
+        r.raise_for_status()
+        return dict(r.json())
+
+    def trust(self) -> dict[str, str]:
+        """The SMP's trust material (``smp_ca`` PEM is the anchor an AP needs)."""
+        r = self.http.get(f"{self.smp_url}{API}/trust")
+        r.raise_for_status()
+        return dict(r.json())
+
+    def publish(
+        self,
+        participant: ParticipantIdentifier,
+        document_type: DocumentTypeIdentifier,
+        process: ProcessIdentifier,
+        endpoints: list[PublishedEndpoint] | tuple[PublishedEndpoint, ...],
+        *,
+        signing: str = "smp",
+        register: bool = True,
+    ) -> dict[str, Any]:
+        """Publish one service of ``participant`` at the SMP (replacing the participant) and, by
+        default, register the participant in the SML pointing at this SMP."""
+        service = {
+            "document_type": document_type.uri,
+            "signing": signing,
+            "processes": [{"process": process.uri, "endpoints": [e.as_json() for e in endpoints]}],
+        }
+        return self.publish_raw(
+            {"participant": participant.uri, "services": [service]}, register=register
+        )
+
+    def publish_raw(self, payload: dict[str, Any], *, register: bool = True) -> dict[str, Any]:
+        r = self.http.post(f"{self.smp_url}{API}/participants", json=payload)
+        r.raise_for_status()
+        if register:
+            self.register(ParticipantIdentifier.parse(payload["participant"]), self.smp_url)
+        return dict(r.json())
+
+    def register(
+        self, participant: ParticipantIdentifier, smp_url: str, *, legacy_cname: bool = False
+    ) -> dict[str, Any]:
+        r = self.http.post(
+            f"{self.sml_url}/conformance/v1/peppol-sml/participants",
+            json={"participant": participant.uri, "smp_url": smp_url, "legacy_cname": legacy_cname},
+        )
+        r.raise_for_status()
+        return dict(r.json())
+
+    def dns_queries(self) -> list[dict[str, str]]:
+        r = self.http.get(f"{self.sml_url}/conformance/v1/peppol-sml/queries")
+        r.raise_for_status()
+        return list(r.json()["queries"])
+
+    def smp_requests(self) -> list[dict[str, Any]]:
+        r = self.http.get(f"{self.smp_url}{API}/requests")
+        r.raise_for_status()
+        return list(r.json()["requests"])
+
+    def reset(self) -> None:
+        self.http.post(f"{self.smp_url}{API}/reset").raise_for_status()
+        self.http.post(f"{self.sml_url}/conformance/v1/peppol-sml/reset").raise_for_status()

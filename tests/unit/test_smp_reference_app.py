@@ -1,0 +1,284 @@
+"""The reference SMP app in-process: read interface, publish API, signing choices, and that every
+known-bad SMP variant exhibits its one fault."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+
+import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
+
+with warnings.catch_warnings():  # starlette 1.x prefers httpx2 for its TestClient; httpx works
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from starlette.testclient import TestClient
+
+from harness.errors import ConfigError
+from harness.peppol.smp.errors import SignatureError
+from harness.peppol.smp.identifiers import (
+    BIS_BILLING_INVOICE,
+    BIS_BILLING_PROCESS,
+    DocumentTypeIdentifier,
+    ParticipantIdentifier,
+    ProcessIdentifier,
+    double_encode,
+    service_group_path,
+    service_metadata_path,
+)
+from harness.peppol.smp.signing import SignatureProblem, TrustAnchors, verify_enveloped
+from harness.peppol.smp.smp_xml import (
+    TRANSPORT_AS4_V2,
+    parse_document,
+    read_service_group,
+    read_service_metadata,
+    validate,
+)
+from harness.pki import TestPki, init_pki
+from harness.reference.smp import create_app
+from harness.reference.smp_variants import SMP_VARIANTS
+
+P = ParticipantIdentifier.peppol("0195:T08GB0001A")
+D = DocumentTypeIdentifier.busdox(BIS_BILLING_INVOICE)
+PROC = ProcessIdentifier.cenbii(BIS_BILLING_PROCESS)
+API = "/conformance/v1/peppol-smp"
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
+    return init_pki(tmp_path_factory.mktemp("pki"))
+
+
+def client_for(pki: TestPki, variant: str | None = None, token: str | None = None) -> TestClient:
+    return TestClient(
+        create_app(variant=variant, token=token, pki_dir=pki.directory), base_url="http://smp.test"
+    )
+
+
+@pytest.fixture
+def smp(pki: TestPki) -> Iterator[TestClient]:
+    with client_for(pki) as c:
+        yield c
+
+
+def publish(
+    c: TestClient, participant: ParticipantIdentifier = P, *, signing: str = "smp", **endpoint: str
+) -> None:
+    ep = {
+        "transport_profile": TRANSPORT_AS4_V2,
+        "endpoint_url": "https://ap.example.test/as4",
+        **endpoint,
+    }
+    r = c.post(
+        f"{API}/participants",
+        json={
+            "participant": participant.uri,
+            "services": [
+                {
+                    "document_type": D.uri,
+                    "signing": signing,
+                    "processes": [{"process": PROC.uri, "endpoints": [ep]}],
+                }
+            ],
+        },
+    )
+    assert r.status_code == 201, r.text
+
+
+def smp_trust(pki: TestPki) -> TrustAnchors:
+    return TrustAnchors((pki.authority("smp-ca").certificate,))
+
+
+def test_published_metadata_is_served_signed_valid_and_referenced(
+    smp: TestClient, pki: TestPki
+) -> None:
+    publish(smp)
+    group = smp.get(service_group_path(P))
+    assert group.status_code == 200 and group.headers["content-type"].startswith("text/xml")
+    root = parse_document(group.content, name="sg")
+    assert validate(root) == ()
+    sg = read_service_group(root)
+    assert sg.participant == P
+    assert sg.references == ("http://smp.test" + service_metadata_path(P, D),)
+
+    md = smp.get(service_metadata_path(P, D))
+    assert md.status_code == 200 and md.headers["content-type"].startswith("text/xml")
+    root = parse_document(md.content, name="ssm")
+    assert validate(root) == ()
+    verified = verify_enveloped(root, smp_trust(pki))
+    assert verified.certificate == pki["smp"].certificate
+    info = read_service_metadata(verified.signed_root).information
+    assert info is not None and info.participant == P and info.document_type == D
+    (endpoint,) = info.processes[0].endpoints
+    assert endpoint.endpoint_uri == "https://ap.example.test/as4"
+    assert endpoint.certificate == pki["ap"].certificate.public_bytes(
+        __import__(
+            "cryptography.hazmat.primitives.serialization", fromlist=["Encoding"]
+        ).Encoding.DER
+    )
+
+
+def test_case_rules_404s_and_double_encoding(smp: TestClient) -> None:
+    publish(smp)
+    lower = ParticipantIdentifier.peppol("0195:t08gb0001a")
+    assert smp.get(service_group_path(lower)).status_code == 200
+    assert smp.get(service_metadata_path(lower, D)).status_code == 200
+    other_case_doc = DocumentTypeIdentifier.busdox(
+        BIS_BILLING_INVOICE.replace("Invoice-2::Invoice", "INVOICE-2::Invoice")
+    )
+    assert smp.get(service_metadata_path(P, other_case_doc)).status_code == 404
+    assert (
+        smp.get(service_group_path(ParticipantIdentifier.peppol("0195:UNKNOWN"))).status_code == 404
+    )
+    assert smp.get("/" + double_encode(P)).status_code == 404
+    assert smp.get(f"/{double_encode(P)}/services/{double_encode(D)}").status_code == 404
+    assert smp.get("/not-an-identifier").status_code == 400
+    assert smp.post(service_group_path(P)).status_code == 405
+    log = smp.get(f"{API}/requests").json()["requests"]
+    assert [e["status"] for e in log][-3:] == [404, 400, 405]
+
+
+def test_awkward_values_keep_their_slash_and_hash(smp: TestClient) -> None:
+    awkward = ParticipantIdentifier.peppol("0088:a/b#c d%e")
+    publish(smp, awkward)
+    r = smp.get(service_metadata_path(awkward, D))
+    assert r.status_code == 200
+    info = read_service_metadata(parse_document(r.content, name="x")).information
+    assert info is not None and info.participant.value == "0088:a/b#c d%e"
+
+
+def test_delete_and_reset(smp: TestClient) -> None:
+    publish(smp)
+    assert smp.delete(f"{API}/participants/{service_group_path(P)[1:]}").status_code == 204
+    assert smp.get(service_group_path(P)).status_code == 404
+    assert smp.delete(f"{API}/participants/{service_group_path(P)[1:]}").status_code == 404
+    publish(smp)
+    assert smp.post(f"{API}/reset").status_code == 204
+    assert smp.get(service_group_path(P)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"participant": "nope"},
+        {"participant": P.uri, "services": [{"document_type": D.uri}]},
+        {
+            "participant": P.uri,
+            "services": [{"document_type": D.uri, "signing": "weird", "processes": []}],
+        },
+        {
+            "participant": P.uri,
+            "services": [
+                {
+                    "document_type": D.uri,
+                    "processes": [{"process": PROC.uri, "endpoints": [{"transport_profile": "x"}]}],
+                }
+            ],
+        },
+        {
+            "participant": P.uri,
+            "services": [
+                {
+                    "document_type": D.uri,
+                    "processes": [
+                        {
+                            "process": PROC.uri,
+                            "endpoints": [
+                                {
+                                    "transport_profile": "x",
+                                    "endpoint_url": "u",
+                                    "certificate": "not a cert",
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ],
+        },
+    ],
+)
+def test_malformed_publications_are_400_problems(smp: TestClient, body: object) -> None:
+    r = smp.post(f"{API}/participants", json=body)
+    assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("signing", "problem"),
+    [
+        ("unsigned", SignatureProblem.MISSING),
+        ("corrupt-signature", SignatureProblem.INVALID),
+        ("tampered", SignatureProblem.INVALID),
+        ("expired-certificate", SignatureProblem.EXPIRED),
+        ("wrong-ca", SignatureProblem.UNTRUSTED),
+        ("ap-certificate", SignatureProblem.UNTRUSTED),
+    ],
+)
+def test_signing_choices_give_the_named_wrong_metadata(
+    smp: TestClient, pki: TestPki, signing: str, problem: SignatureProblem
+) -> None:
+    publish(smp, signing=signing)
+    r = smp.get(service_metadata_path(P, D))
+    with pytest.raises(SignatureError) as info:
+        verify_enveloped(parse_document(r.content, name="x"), smp_trust(pki))
+    assert info.value.reason == problem
+
+
+def test_trust_and_token(pki: TestPki) -> None:
+    with client_for(pki, token="s3cret") as c:
+        assert c.get("/conformance/v1/health").status_code == 200
+        assert c.get(f"{API}/trust").status_code == 401
+        trust = c.get(f"{API}/trust", headers={"Authorization": "Bearer s3cret"}).json()
+        assert "BEGIN CERTIFICATE" in trust["smp_ca"]
+        assert trust["certificate_uid"] == pki["smp"].certificate.subject.rfc4514_string()
+        assert c.get(service_group_path(P)).status_code == 404  # reads stay anonymous
+
+
+def test_unknown_variant_is_a_config_error(pki: TestPki) -> None:
+    with pytest.raises(ConfigError, match="unknown variant"):
+        create_app(variant="nope", pki_dir=pki.directory)
+
+
+def _fault_observed(name: str, c: TestClient, pki: TestPki) -> bool:
+    """Whether variant ``name`` shows its own fault (a check per variant, written from its spec)."""
+    publish(c)
+    group = c.get(service_group_path(P))
+    md = c.get(service_metadata_path(P, D))
+    if name == "case-sensitive-participants":
+        return (
+            c.get(service_group_path(ParticipantIdentifier.peppol("0195:t08gb0001a"))).status_code
+            == 404
+        )
+    if name == "double-encoded-references":
+        (href,) = read_service_group(parse_document(group.content, name="sg")).references
+        return "%253A" in href and c.get(href.removeprefix("http://smp.test")).status_code == 404
+    if name == "wrong-content-type":
+        return not md.headers["content-type"].startswith(("text/xml", "application/xml"))
+    if name == "no-404-for-unknown-participant":
+        return (
+            c.get(service_group_path(ParticipantIdentifier.peppol("0195:NOBODY"))).status_code
+            == 200
+        )
+    if name == "schema-order":
+        root = parse_document(md.content, name="x")
+        verify_enveloped(root, smp_trust(pki))  # the signature is fine ...
+        return validate(root) != ()  # ... the schema is not
+    problem = {
+        "unsigned-metadata": SignatureProblem.MISSING,
+        "corrupt-signature": SignatureProblem.INVALID,
+        "wrong-signing-certificate": SignatureProblem.UNTRUSTED,
+        "expired-signing-certificate": SignatureProblem.EXPIRED,
+    }[name]
+    try:
+        verify_enveloped(parse_document(md.content, name="x"), smp_trust(pki))
+    except SignatureError as exc:
+        return exc.reason == problem
+    return False
+
+
+@pytest.mark.parametrize("name", sorted(SMP_VARIANTS))
+def test_every_smp_variant_exhibits_its_fault_and_good_does_not(
+    name: str, pki: TestPki, tmp_path: Path
+) -> None:
+    with client_for(pki, variant=name) as bad:
+        assert _fault_observed(name, bad, pki), f"variant {name} did not show its fault"
+    with client_for(pki) as good:
+        assert not _fault_observed(name, good, pki), f"the good SMP shows the fault of {name}"
