@@ -110,11 +110,7 @@ def test_published_metadata_is_served_signed_valid_and_referenced(
     assert info is not None and info.participant == P and info.document_type == D
     (endpoint,) = info.processes[0].endpoints
     assert endpoint.endpoint_uri == "https://ap.example.test/as4"
-    assert endpoint.certificate == pki["ap"].certificate.public_bytes(
-        __import__(
-            "cryptography.hazmat.primitives.serialization", fromlist=["Encoding"]
-        ).Encoding.DER
-    )
+    assert endpoint.certificate == pki["ap"].certificate.public_bytes(Encoding.DER)
 
 
 def test_case_rules_404s_and_double_encoding(smp: TestClient) -> None:
@@ -275,9 +271,7 @@ def _fault_observed(name: str, c: TestClient, pki: TestPki) -> bool:
 
 
 @pytest.mark.parametrize("name", sorted(SMP_VARIANTS))
-def test_every_smp_variant_exhibits_its_fault_and_good_does_not(
-    name: str, pki: TestPki, tmp_path: Path
-) -> None:
+def test_every_smp_variant_exhibits_its_fault_and_good_does_not(name: str, pki: TestPki) -> None:
     with client_for(pki, variant=name) as bad:
         assert _fault_observed(name, bad, pki), f"variant {name} did not show its fault"
     with client_for(pki) as good:
