@@ -103,6 +103,8 @@ else
     die "debootstrap failed (log $rootfs.debootstrap.log)"
   fi
   rm -f "$rootfs.debootstrap.log"
+  # mktemp -d made the root 0700; "/" of the image must be traversable by unprivileged users
+  chmod 0755 "$rootfs"
   # apt lists and caches are not needed at run time and would be copied with every layer
   rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb
   tar -C "$rootfs" -c . | docker import \
@@ -113,6 +115,9 @@ else
   trap - EXIT
   say "base image $BASE_IMAGE built"
 fi
+# the containers run unprivileged: the base image must let any user start python3 and make a venv
+docker run --rm --network none --user 65534:65534 "$BASE_IMAGE" python3 -c 'import ensurepip, ssl, venv' \
+  || die "base image $BASE_IMAGE cannot run python3 as an unprivileged user; remove it (docker rmi $BASE_IMAGE) and run this script again"
 timed base_image "$t"
 
 # -- 4. harness image -------------------------------------------------------------------------
