@@ -259,6 +259,15 @@ class DnsServer:
 
     def stop(self) -> None:
         self._stop.set()
+        for sock in self.listener.sockets:  # wake the loops now rather than at their timeout
+            with contextlib.suppress(OSError):
+                family, kind, addr = sock.family, sock.type, sock.getsockname()
+                with socket.socket(family, kind) as poke:
+                    poke.settimeout(0.2)
+                    if kind == socket.SOCK_DGRAM:
+                        poke.sendto(b"", addr)
+                    else:
+                        poke.connect(addr)
         for t in self._threads:
             t.join(timeout=2)
         for sock in self.listener.sockets:
@@ -287,6 +296,9 @@ class DnsServer:
             except TimeoutError:
                 continue
             except OSError:
+                return
+            if self._stop.is_set():
+                conn.close()
                 return
             threading.Thread(target=self._tcp_connection, args=(conn,), daemon=True).start()
 

@@ -43,7 +43,7 @@ class LookupFault(enum.StrEnum):
     DNS_HASHES_SCHEME = "dns-hashes-scheme"  #: hashes scheme::value, not the value alone
     DNS_LEGACY_CNAME = "dns-legacy-cname"  #: retired B-<md5> CNAME lookup
     DOUBLE_ENCODES_IDS = "double-encodes-ids"  #: identifiers in the SMP URL encoded twice
-    ACCEPTS_BAD_SIGNATURE = "accepts-bad-signature"  #: signature value/digest not checked
+    ACCEPTS_BAD_SIGNATURE = "accepts-bad-signature"  #: signature value and digest not checked
     ACCEPTS_WRONG_CA = "accepts-wrong-ca"  #: signer need not chain to the SMP CA
     ACCEPTS_EXPIRED = "accepts-expired"  #: signer validity period not checked
     IGNORES_TRANSPORT_PROFILE = "ignores-transport-profile"  #: first endpoint, whatever its profile
@@ -187,8 +187,9 @@ _LOOKUP_CATALOGUE: tuple[SmpVariant, ...] = (
     SmpVariant(
         "accepts-bad-signature",
         LOOKUP_ENDPOINT,
-        "Does not check the signature value and digest (nor that there is a signature); the "
-        "signing certificate it carries is still judged.",
+        "Does not check the signature value and digest, so metadata changed after signing or "
+        "with a corrupted signature is accepted; the signing certificate it carries is still "
+        "judged (and a document with no signature at all still fails schema validation).",
         frozenset({"LOOKUP-SIG-001"}),
         lookup_fault=LookupFault.ACCEPTS_BAD_SIGNATURE,
     ),

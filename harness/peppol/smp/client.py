@@ -145,7 +145,8 @@ class LookupFaults:
     """Deliberately wrong lookup behaviour (all off = correct)."""
 
     dns_name: sml_mod.DnsNameAlgorithm = sml_mod.DnsNameAlgorithm.SHA256_VALUE
-    #: False: the signature value/digest is not checked (a missing signature is accepted too).
+    #: False: the signature value and digest are not checked (the carried certificate still is;
+    #: a document without any signature still fails schema validation).
     verify_signature: bool = True
     #: False: an expired or not-yet-valid signing certificate is accepted.
     check_certificate_validity: bool = True
@@ -295,13 +296,17 @@ class SmpClient:
             raise LookupRefused(Refusal.SMP_UNAVAILABLE, f"GET {url}: HTTP {status}", trail)
         try:
             root = parse_document(body, name=url)
-            if self.validate_schema and (errors := validate(root)):
-                raise SmpDocumentError(
-                    f"SignedServiceMetadata at {url} is not schema-valid: {'; '.join(errors[:3])}"
-                )
         except (SmpDocumentError, UntrustedInputError) as exc:
             raise LookupRefused(Refusal.INVALID_METADATA, str(exc), trail) from None
+        # The signature first: an unsigned document is refused as unsigned (it is schema-invalid
+        # too, since the SMP 1.0 types make ds:Signature mandatory).
         signed_root, signer = self._verify(root, request, trail)
+        if self.validate_schema and (errors := validate(root)):
+            raise LookupRefused(
+                Refusal.INVALID_METADATA,
+                f"SignedServiceMetadata at {url} is not schema-valid: {'; '.join(errors[:3])}",
+                trail,
+            )
         try:
             return read_service_metadata(signed_root), signer
         except SmpDocumentError as exc:

@@ -1,0 +1,288 @@
+"""The AP lookup client against an in-process SML (real DNS sockets) and SMP (the reference SMP's
+behaviour behind an httpx mock transport): every refusal, and every lookup variant's fault."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from harness.peppol.smp.client import LookupRefused, LookupRequest, Refusal, SmpClient
+from harness.peppol.smp.identifiers import (
+    BIS_BILLING_INVOICE,
+    BIS_BILLING_PROCESS,
+    DocumentTypeIdentifier,
+    ParticipantIdentifier,
+    ProcessIdentifier,
+    service_metadata_path,
+)
+from harness.peppol.smp.signing import TrustAnchors
+from harness.peppol.smp.smp_xml import TRANSPORT_AS2_V2, TRANSPORT_AS4_V2
+from harness.pki import TestPki, init_pki
+from harness.reference import ExtraListener
+from harness.reference.sml import DnsServer, SmlZone
+from harness.reference.smp import ReferenceCredentials, ReferenceSmp, lookup_faults
+from harness.reference.smp_variants import GOOD_SMP, LOOKUP_VARIANTS, get_lookup_variant
+
+ZONE = "sml.conformance.test"
+SMP_BASE = "http://smp.test"
+OTHER_SMP = "http://other-smp.test"
+P = ParticipantIdentifier.peppol("0195:T08GB0001A")
+D = DocumentTypeIdentifier.busdox(BIS_BILLING_INVOICE)
+PROC = ProcessIdentifier.cenbii(BIS_BILLING_PROCESS)
+
+
+@dataclass
+class Net:
+    zone: SmlZone
+    resolver: str
+    smps: dict[str, ReferenceSmp]
+    pki: TestPki
+
+    def transport(self) -> httpx.MockTransport:
+        def handle(request: httpx.Request) -> httpx.Response:
+            base = f"{request.url.scheme}://{request.url.host}"
+            smp = self.smps.get(base)
+            if smp is None:
+                raise httpx.ConnectError(f"no SMP at {base}", request=request)
+            raw = request.url.raw_path.decode("ascii").split("?")[0]
+            status, media_type, body = smp.read(raw, base)
+            smp.record(request.method, raw, status)
+            return httpx.Response(status, headers={"content-type": media_type}, content=body)
+
+        return httpx.MockTransport(handle)
+
+    def publish(
+        self,
+        participant: ParticipantIdentifier = P,
+        *,
+        smp: str = SMP_BASE,
+        signing: str = "smp",
+        **extra: object,
+    ) -> None:
+        endpoints = extra.pop(
+            "endpoints",
+            [
+                {
+                    "transport_profile": TRANSPORT_AS4_V2,
+                    "endpoint_url": "https://ap.example.test/as4",
+                }
+            ],
+        )
+        service: dict[str, object] = {"document_type": D.uri, "signing": signing}
+        if "redirect" in extra:
+            service["redirect"] = extra.pop("redirect")
+        else:
+            service["processes"] = [{"process": PROC.uri, "endpoints": endpoints}]
+        self.smps[smp].publish({"participant": participant.uri, "services": [service]})
+        self.zone.register(participant, smp)
+
+    def request(self, **changes: object) -> LookupRequest:
+        base = LookupRequest(
+            receiver=P,
+            document_type=D,
+            sml_zone=ZONE,
+            dns_resolver=self.resolver,
+            trust=TrustAnchors((self.pki.authority("smp-ca").certificate,)),
+            transport_profiles=(TRANSPORT_AS4_V2,),
+        )
+        return replace(base, **changes)  # type: ignore[arg-type]
+
+    def client(self, variant: str = "good") -> SmpClient:
+        http = httpx.Client(transport=self.transport())
+        return SmpClient(http, faults=lookup_faults(get_lookup_variant(variant)))
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
+    return init_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture
+def net(pki: TestPki) -> Iterator[Net]:
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    listener = ExtraListener("dns", "127.0.0.1", udp.getsockname()[1], (udp,))
+    zone = SmlZone(ZONE)
+    server = DnsServer(zone, listener)
+    server.start()
+    creds = ReferenceCredentials(pki.directory)
+    smps = {SMP_BASE: ReferenceSmp(GOOD_SMP, creds), OTHER_SMP: ReferenceSmp(GOOD_SMP, creds)}
+    try:
+        yield Net(zone, listener.address, smps, pki)
+    finally:
+        server.stop()
+
+
+def test_lookup_finds_the_published_endpoint(net: Net) -> None:
+    net.publish()
+    result = net.client().lookup(net.request())
+    assert result.endpoint_url == "https://ap.example.test/as4"
+    assert result.transport_profile == TRANSPORT_AS4_V2 and result.process == PROC
+    assert result.smp_url == SMP_BASE and result.smp_certificate == net.pki["smp"].certificate
+    assert [e.kind for e in result.exchanges] == ["dns", "http"]
+    assert net.smps[SMP_BASE].requests()[-1]["raw_path"] == service_metadata_path(P, D)
+
+
+def test_preference_order_of_transport_profiles(net: Net) -> None:
+    net.publish(
+        endpoints=[
+            {"transport_profile": TRANSPORT_AS2_V2, "endpoint_url": "https://ap.example.test/as2"},
+            {"transport_profile": TRANSPORT_AS4_V2, "endpoint_url": "https://ap.example.test/as4"},
+        ]
+    )
+    client = net.client()
+    assert client.lookup(net.request()).endpoint_url.endswith("/as4")
+    both = net.request(transport_profiles=(TRANSPORT_AS2_V2, TRANSPORT_AS4_V2))
+    assert client.lookup(both).endpoint_url.endswith("/as2")
+
+
+@pytest.mark.parametrize(
+    ("setup", "changes", "refusal"),
+    [
+        ("nothing", {}, Refusal.NOT_REGISTERED),
+        (
+            "published",
+            {"document_type": DocumentTypeIdentifier.busdox("urn:other::X##y::2.1")},
+            Refusal.NO_SERVICE,
+        ),
+        (
+            "published",
+            {"process": ProcessIdentifier.cenbii("urn:other-process")},
+            Refusal.NO_PROCESS,
+        ),
+        ("published", {"transport_profiles": (TRANSPORT_AS2_V2,)}, Refusal.UNSUPPORTED_TRANSPORT),
+        ("not-yet-active", {}, Refusal.ENDPOINT_NOT_ACTIVE),
+        ("unsigned", {}, Refusal.BAD_SIGNATURE),
+        ("corrupt-signature", {}, Refusal.BAD_SIGNATURE),
+        ("tampered", {}, Refusal.BAD_SIGNATURE),
+        ("expired-certificate", {}, Refusal.EXPIRED_CERTIFICATE),
+        ("wrong-ca", {}, Refusal.UNTRUSTED_CERTIFICATE),
+        ("ap-certificate", {}, Refusal.UNTRUSTED_CERTIFICATE),
+        ("unregistered-smp", {}, Refusal.SMP_UNAVAILABLE),
+    ],
+)
+def test_refusals(net: Net, setup: str, changes: dict[str, object], refusal: Refusal) -> None:
+    if setup == "published":
+        net.publish(endpoints=[{
+            "transport_profile": TRANSPORT_AS4_V2, "endpoint_url": "https://ap.example.test/as4",
+            "service_activation_date": "2026-01-01T00:00:00+00:00",
+        }])  # fmt: skip
+    elif setup == "not-yet-active":
+        net.publish(endpoints=[{
+            "transport_profile": TRANSPORT_AS4_V2, "endpoint_url": "https://ap.example.test/as4",
+            "service_activation_date": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
+        }])  # fmt: skip
+    elif setup == "unregistered-smp":
+        net.zone.register(P, "http://nowhere.test")
+    elif setup != "nothing":
+        net.publish(signing=setup)
+    with pytest.raises(LookupRefused) as info:
+        net.client().lookup(net.request(**changes))
+    assert info.value.refusal == refusal, str(info.value)
+
+
+def test_redirect_is_followed_once_and_checked(net: Net) -> None:
+    net.publish(smp=OTHER_SMP)
+    uid = net.pki["smp"].certificate.subject.rfc4514_string()
+    net.publish(redirect={"href": OTHER_SMP + service_metadata_path(P, D), "certificate_uid": uid})
+    result = net.client().lookup(net.request())
+    assert result.redirected_to == OTHER_SMP + service_metadata_path(P, D)
+    assert result.endpoint_url == "https://ap.example.test/as4"
+
+    net.publish(
+        redirect={
+            "href": OTHER_SMP + service_metadata_path(P, D),
+            "certificate_uid": "CN=someone else",
+        }
+    )
+    with pytest.raises(LookupRefused) as info:
+        net.client().lookup(net.request())
+    assert info.value.refusal == Refusal.REDIRECT_REFUSED
+
+    net.publish(
+        smp=OTHER_SMP,
+        redirect={"href": SMP_BASE + service_metadata_path(P, D), "certificate_uid": uid},
+    )
+    net.publish(redirect={"href": OTHER_SMP + service_metadata_path(P, D), "certificate_uid": uid})
+    with pytest.raises(LookupRefused, match="second redirect") as info:
+        net.client().lookup(net.request())
+    assert info.value.refusal == Refusal.REDIRECT_REFUSED
+
+
+def _fault_shows(name: str, net: Net) -> bool:
+    """Whether lookup variant ``name`` shows its fault where the good lookup does not."""
+    client = net.client(name)
+    if name in ("dns-hashes-scheme-and-value", "dns-legacy-md5-cname", "double-encodes-ids"):
+        net.publish()
+        try:
+            client.lookup(net.request())
+        except LookupRefused:
+            return True
+        return False
+    signing = {
+        "accepts-bad-signature": "corrupt-signature",
+        "accepts-wrong-ca": "wrong-ca",
+        "accepts-expired-certificate": "expired-certificate",
+    }.get(name)
+    if signing is not None:
+        net.publish(signing=signing)
+        try:
+            client.lookup(net.request())
+        except LookupRefused:
+            return False
+        return True
+    assert name == "ignores-transport-profile"
+    net.publish(
+        endpoints=[
+            {"transport_profile": TRANSPORT_AS2_V2, "endpoint_url": "https://ap.example.test/as2"}
+        ]
+    )
+    try:
+        return client.lookup(net.request()).transport_profile == TRANSPORT_AS2_V2
+    except LookupRefused:
+        return False
+
+
+@pytest.mark.parametrize("name", sorted(LOOKUP_VARIANTS))
+def test_every_lookup_variant_exhibits_its_fault_and_good_does_not(net: Net, name: str) -> None:
+    assert _fault_shows(name, net), f"variant {name} did not show its fault"
+    net.smps[SMP_BASE].reset()
+    net.zone.reset()
+    good = _good_shows(name, net)
+    assert not good, f"the good lookup shows the fault of {name}"
+
+
+def _good_shows(name: str, net: Net) -> bool:
+    original = net.client
+    net.client = lambda variant="good": original("good")  # type: ignore[method-assign]
+    try:
+        return _fault_shows(name, net)
+    finally:
+        net.client = original  # type: ignore[method-assign]
+
+
+def test_bad_signature_variant_still_judges_the_certificate(net: Net) -> None:
+    """accepts-bad-signature has ONE fault: an untrusted or expired signer is still refused."""
+    client = net.client("accepts-bad-signature")
+    net.publish(signing="wrong-ca")
+    with pytest.raises(LookupRefused) as info:
+        client.lookup(net.request())
+    assert info.value.refusal == Refusal.UNTRUSTED_CERTIFICATE
+    net.publish(signing="tampered")
+    assert client.lookup(net.request()).endpoint_url.endswith("/tampered")  # accepted: the fault
+    net.publish(signing="unsigned")
+    with pytest.raises(LookupRefused) as info:
+        client.lookup(net.request())
+    assert info.value.refusal == Refusal.INVALID_METADATA  # no signature at all: schema-invalid
+
+
+def test_expired_is_judged_at_the_lookup_time(net: Net) -> None:
+    net.publish(signing="expired-certificate")
+    signer = net.smps[SMP_BASE].credentials.credential("expired-certificate").certificate
+    result = net.client().lookup(net.request(at=signer.not_valid_after_utc - timedelta(days=1)))
+    assert result.smp_certificate == signer
