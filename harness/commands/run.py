@@ -46,6 +46,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="examples per property-based campaign (default: each suite's fixed budget)",
     )
+    parser.add_argument(
+        "--endpoints",
+        choices=["local", "docker"],
+        default="local",
+        help="where reference endpoints run: local processes (default) or Docker containers",
+    )
     parser.epilog = "Arguments after -- go to pytest, e.g. -- -n 2 -k invoice-standard"
 
 
@@ -96,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
         pytest_args += ["--sign-key", str(Path(args.sign_key).resolve())]
     if args.campaign_budget:
         pytest_args += ["--campaign-budget", str(args.campaign_budget)]
+    pytest_args += ["--endpoints", getattr(args, "endpoints", "local")]
     pytest_args += list(getattr(args, "pytest_args", []) or [])
 
     print(f"conformance run {run_id}: {participant.name} — profiles {', '.join(profiles)}", flush=True)

@@ -33,6 +33,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--seed", type=int, metavar="N", help="seed of property-based campaigns")
     group.addoption(
+        "--endpoints",
+        choices=["local", "docker"],
+        default="local",
+        help="where reference endpoints run: local processes (default) or Docker containers"
+        " (needs the [docker] extra and a Docker engine)",
+    )
+    group.addoption(
         "--sign-key",
         metavar="PATH",
         help="Ed25519 private key (PEM) sealing the report (default: CONFORMANCE_SIGNING_KEY,"

@@ -59,12 +59,13 @@ def validator() -> Any:
 
 
 @pytest.fixture(scope="session")
-def endpoint_runtime(conformance_run: RunContext) -> Iterator[Any]:
-    """Starts reference endpoints for this process (each xdist worker owns its own)."""
-    from harness.runtime.local import LocalRuntime
+def endpoint_runtime(conformance_run: RunContext, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Starts reference endpoints for this process (each xdist worker owns its own), with the
+    backend chosen by ``--endpoints`` (local processes or Docker containers)."""
+    from harness.runtime import make_runtime
 
     logs = conformance_run.run_dir / "logs" / conformance_run.worker_id
-    with LocalRuntime(log_dir=logs) as runtime:
+    with make_runtime(request.config.getoption("endpoints"), log_dir=logs) as runtime:
         yield runtime
 
 
