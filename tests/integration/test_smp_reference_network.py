@@ -1,0 +1,316 @@
+"""The peppol-smp reference network as real local processes (``conformance serve sml``, ``smp``,
+``peppol-smp-participant``): publish -> SML DNS -> SMP -> verify -> endpoint, identifiers with
+awkward characters round-tripping, independent DNS clients, and every known-bad variant showing
+its fault through the network."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from harness.peppol.smp.client import LookupRequest, SmpClient
+from harness.peppol.smp.identifiers import (
+    BIS_BILLING_INVOICE,
+    BIS_BILLING_PROCESS,
+    DocumentTypeIdentifier,
+    ParticipantIdentifier,
+    ProcessIdentifier,
+    service_group_path,
+    service_metadata_path,
+)
+from harness.peppol.smp.signing import TrustAnchors
+from harness.peppol.smp.sml import participant_dns_name
+from harness.peppol.smp.smp_xml import TRANSPORT_AS2_V2, TRANSPORT_AS4_V2, parse_service_group
+from harness.pki import init_pki
+from harness.reference.smp import PublishedEndpoint, ReferenceNetwork
+from harness.reference.smp_variants import LOOKUP_VARIANTS, SMP_VARIANTS
+from harness.runtime.base import EndpointStartError, RunningEndpoint
+from harness.runtime.local import LocalRuntime
+
+P = ParticipantIdentifier.peppol("0195:T08GB0001A")
+D = DocumentTypeIdentifier.busdox(BIS_BILLING_INVOICE)
+PROC = ProcessIdentifier.cenbii(BIS_BILLING_PROCESS)
+LOOKUP = "/conformance/v1/peppol-smp/lookup"
+
+
+@dataclass
+class Network:
+    runtime: LocalRuntime
+    pki_dir: Path
+    sml: RunningEndpoint
+    smp: RunningEndpoint
+    ap: RunningEndpoint
+    admin: ReferenceNetwork
+    zone: str
+    dns: str
+    smp_ca: str
+
+    def request(
+        self,
+        receiver: ParticipantIdentifier = P,
+        document_type: DocumentTypeIdentifier = D,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        body = {
+            "receiver": receiver.uri,
+            "document_type": document_type.uri,
+            "sml_zone": self.zone,
+            "dns_resolver": self.dns,
+            "smp_trust_anchors": [self.smp_ca],
+            "transport_profiles": [TRANSPORT_AS4_V2],
+        }
+        body.update(extra)
+        return body
+
+    def lookup_request(
+        self, receiver: ParticipantIdentifier = P, document_type: DocumentTypeIdentifier = D
+    ) -> LookupRequest:
+        return LookupRequest(
+            receiver,
+            document_type,
+            self.zone,
+            self.dns,
+            TrustAnchors.from_pem(self.smp_ca),
+            (TRANSPORT_AS4_V2,),
+        )
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
+    pki_dir = tmp_path_factory.mktemp("pki")
+    init_pki(pki_dir)
+    with LocalRuntime(tmp_path_factory.mktemp("logs")) as runtime:
+        sml = runtime.start("sml")
+        smp = runtime.start("smp", pki_dir=pki_dir)
+        ap = runtime.start("peppol-smp-participant")
+        with ReferenceNetwork(smp.base_url, sml.base_url) as admin:
+            info = admin.info()
+            yield Network(
+                runtime,
+                pki_dir,
+                sml,
+                smp,
+                ap,
+                admin,
+                info["zone"],
+                info["dns"],
+                admin.trust()["smp_ca"],
+            )
+
+
+@pytest.fixture
+def net(network: Network) -> Network:
+    network.admin.reset()
+    return network
+
+
+def test_sml_reports_its_dns_listener(network: Network) -> None:
+    host, port = network.sml.extras["dns"].rsplit(":", 1)
+    assert host == "127.0.0.1" and int(port) > 0 and network.dns == network.sml.extras["dns"]
+
+
+def test_end_to_end_lookup_through_the_reference_participant(net: Network) -> None:
+    net.admin.publish(P, D, PROC, [PublishedEndpoint("https://ap.example.test/as4")])
+    answer = httpx.post(net.ap.url(LOOKUP), json=net.request(), timeout=30).json()
+    assert answer["outcome"] == "endpoint", answer
+    assert answer["endpoint_url"] == "https://ap.example.test/as4"
+    assert answer["transport_profile"] == TRANSPORT_AS4_V2 and answer["process"] == PROC.uri
+    assert answer["smp_url"] == net.smp.base_url
+    assert answer["certificate"] == net.admin.trust()["ap_certificate"]
+    # the traffic the AP caused, as the reference SML and SMP saw it
+    assert net.admin.dns_queries()[-1]["qname"] == participant_dns_name(P, net.zone)
+    assert net.admin.smp_requests()[-1] == {
+        "method": "GET",
+        "raw_path": service_metadata_path(P, D),
+        "status": 200,
+    }
+
+
+def test_unregistered_receiver_is_refused(net: Network) -> None:
+    answer = httpx.post(net.ap.url(LOOKUP), json=net.request(), timeout=30).json()
+    assert answer["outcome"] == "refused" and answer["reason"] == "not-registered"
+    bad = httpx.post(net.ap.url(LOOKUP), json={"receiver": "x"}, timeout=30)
+    assert bad.status_code == 400 and bad.headers["content-type"] == "application/problem+json"
+
+
+DIG = shutil.which("dig")
+
+
+@pytest.mark.skipif(DIG is None, reason="dig not installed (Debian: apt-get install dnsutils)")
+def test_dig_reads_the_served_zone(net: Network) -> None:
+    net.admin.publish(P, D, PROC, [PublishedEndpoint("https://ap.example.test/as4")])
+    host, port = net.dns.rsplit(":", 1)
+    assert DIG is not None
+    for transport in ("+notcp", "+tcp"):
+        out = subprocess.run(
+            [DIG, transport, "+short", "+time=2", "+tries=1", f"@{host}", "-p", port, "NAPTR", participant_dns_name(P, net.zone)],
+            capture_output=True, text=True, timeout=30, check=True,
+        ).stdout.strip()  # fmt: skip
+        assert out == f'100 10 "U" "Meta:SMP" "!^.*$!{net.smp.base_url}!" .'
+
+
+AWKWARD = "/?#%+&:=;@ ~!$'()*,[]<>^`{|}"
+
+
+@st.composite
+def receivers(draw: st.DrawFn) -> ParticipantIdentifier:
+    icd = draw(st.sampled_from(["0088", "0192", "0195", "0208", "9925"]))
+    chars = st.characters(min_codepoint=0x21, max_codepoint=0x7E) | st.sampled_from(AWKWARD)
+    body = draw(st.text(chars, min_size=1, max_size=30)).strip() or "x"
+    return ParticipantIdentifier.peppol(f"{icd}:{body}")
+
+
+@st.composite
+def doc_types(draw: st.DrawFn) -> DocumentTypeIdentifier:
+    chars = st.characters(min_codepoint=0x20, max_codepoint=0x7E) | st.sampled_from(["é", "#", ":"])
+    tail = draw(st.text(chars, min_size=0, max_size=30))
+    return DocumentTypeIdentifier.busdox(
+        f"urn:x:{tail}::Invoice##urn:cen.eu:en16931:2017#{tail}::2.1".strip()
+    )
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(receiver=receivers(), document_type=doc_types(), upper=st.booleans())
+def test_awkward_identifiers_round_trip_through_publish_dns_and_fetch(
+    network: Network,
+    receiver: ParticipantIdentifier,
+    document_type: DocumentTypeIdentifier,
+    upper: bool,
+) -> None:
+    """Property: whatever the scheme and the characters, a published receiver is found through the
+    SML and its SMP, in either letter case, with the exact document type."""
+    network.admin.publish(
+        receiver, document_type, PROC, [PublishedEndpoint("https://ap.example.test/x")]
+    )
+    asked = ParticipantIdentifier(
+        receiver.scheme, receiver.value.upper() if upper else receiver.value
+    )
+    with SmpClient() as client:
+        result = client.lookup(network.lookup_request(asked, document_type))
+        group = client.service_group(result.smp_url, asked)
+    assert result.endpoint_url == "https://ap.example.test/x"
+    assert group.participant == receiver and group.references == (
+        network.smp.base_url + service_metadata_path(receiver, document_type),
+    )
+
+
+def test_lookups_per_second_are_measured_not_asserted(net: Network) -> None:
+    """A smoke run of the hot path (DNS + HTTP + verify); the figure goes to the report, not here."""
+    net.admin.publish(P, D, PROC, [PublishedEndpoint("https://ap.example.test/as4")])
+    with SmpClient() as client:
+        request = net.lookup_request()
+        results = {client.lookup(request).endpoint_url for _ in range(20)}
+    assert results == {"https://ap.example.test/as4"}
+
+
+def test_explicit_extra_port_is_used(network: Network) -> None:
+    for _ in range(10):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        try:
+            sml = network.runtime.start("sml", extra_port=f"dns={port}")
+        except EndpointStartError:  # the port was taken in between; try another
+            continue
+        try:
+            assert sml.extras["dns"] == f"127.0.0.1:{port}"
+        finally:
+            network.runtime.stop(sml)
+        return
+    pytest.fail("could not start the SML on an explicit free port")
+
+
+# -- known-bad variants through the network ----------------------------------------------------
+
+
+def _ap_answer(net: Network, ap: RunningEndpoint, **extra: Any) -> dict[str, Any]:
+    return dict(httpx.post(ap.url(LOOKUP), json=net.request(**extra), timeout=30).json())
+
+
+def _lookup_fault_shows(name: str, net: Network, ap: RunningEndpoint) -> bool:
+    net.admin.reset()
+    if name in ("dns-hashes-scheme-and-value", "dns-legacy-md5-cname", "double-encodes-ids"):
+        net.admin.publish(P, D, PROC, [PublishedEndpoint("https://ap.example.test/as4")])
+        return _ap_answer(net, ap)["outcome"] == "refused"
+    if name == "ignores-transport-profile":
+        net.admin.publish(
+            P, D, PROC, [PublishedEndpoint("https://ap.example.test/as2", TRANSPORT_AS2_V2)]
+        )
+        answer = _ap_answer(net, ap)
+        return answer["outcome"] == "endpoint" and answer["transport_profile"] == TRANSPORT_AS2_V2
+    signing = {
+        "accepts-bad-signature": "corrupt-signature",
+        "accepts-wrong-ca": "wrong-ca",
+        "accepts-expired-certificate": "expired-certificate",
+    }[name]
+    net.admin.publish(
+        P, D, PROC, [PublishedEndpoint("https://ap.example.test/as4")], signing=signing
+    )
+    return _ap_answer(net, ap)["outcome"] == "endpoint"
+
+
+@pytest.mark.parametrize("name", sorted(LOOKUP_VARIANTS))
+def test_every_lookup_variant_shows_its_fault_through_the_network(
+    network: Network, name: str
+) -> None:
+    ap = network.runtime.start("peppol-smp-participant", variant=name)
+    try:
+        assert _lookup_fault_shows(name, network, ap), f"variant {name} did not show its fault"
+    finally:
+        network.runtime.stop(ap)
+    assert not _lookup_fault_shows(name, network, network.ap), (
+        f"the good AP shows the fault of {name}"
+    )
+
+
+def _smp_fault_shows(name: str, net: Network, smp: RunningEndpoint) -> bool:
+    """Observed the way a suite would: through the good AP's lookup, or the SMP's own answers."""
+    net.admin.reset()
+    with ReferenceNetwork(smp.base_url, net.sml.base_url) as admin:
+        admin.publish(P, D, PROC, [PublishedEndpoint("https://ap.example.test/as4")])
+    expected_refusal = {
+        "unsigned-metadata": "bad-signature",
+        "corrupt-signature": "bad-signature",
+        "wrong-signing-certificate": "untrusted-certificate",
+        "expired-signing-certificate": "expired-certificate",
+        "schema-order": "invalid-metadata",
+    }
+    if name in expected_refusal:
+        answer = _ap_answer(net, net.ap)
+        return answer.get("reason") == expected_refusal[name]
+    if name == "case-sensitive-participants":
+        lower = ParticipantIdentifier.peppol(P.value.lower())
+        return httpx.get(smp.url(service_group_path(lower)), timeout=30).status_code == 404
+    if name == "double-encoded-references":
+        group = parse_service_group(httpx.get(smp.url(service_group_path(P)), timeout=30).content)
+        return all(httpx.get(href, timeout=30).status_code != 200 for href in group.references)
+    if name == "wrong-content-type":
+        ctype = httpx.get(smp.url(service_metadata_path(P, D)), timeout=30).headers["content-type"]
+        return not ctype.startswith(("text/xml", "application/xml"))
+    assert name == "no-404-for-unknown-participant"
+    nobody = ParticipantIdentifier.peppol("0195:NOBODY")
+    return httpx.get(smp.url(service_group_path(nobody)), timeout=30).status_code == 200
+
+
+@pytest.mark.parametrize("name", sorted(SMP_VARIANTS))
+def test_every_smp_variant_shows_its_fault_through_the_network(network: Network, name: str) -> None:
+    smp = network.runtime.start("smp", variant=name, pki_dir=network.pki_dir)
+    try:
+        assert _smp_fault_shows(name, network, smp), f"variant {name} did not show its fault"
+    finally:
+        network.runtime.stop(smp)
+    assert not _smp_fault_shows(name, network, network.smp), (
+        f"the good SMP shows the fault of {name}"
+    )
