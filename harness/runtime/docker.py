@@ -55,7 +55,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import IO, Any
@@ -81,6 +81,8 @@ EXTRA_PORT_BASE = 10000
 
 CONTAINER_MIRROR = "/artefacts/mirror"
 CONTAINER_CACHE = "/artefacts/cache"
+#: Where host paths given as endpoint options (``pki_dir`` ...) are mounted, read-only.
+CONTAINER_OPTIONS = "/mnt/conformance"
 
 DEFAULT_READY_TIMEOUT = 60.0
 DEFAULT_STOP_GRACE = 5
@@ -548,6 +550,8 @@ class _Container:
     endpoint: RunningEndpoint
     container: Any
     log_path: Path
+    #: how the other containers of the run reach it (container name and ports inside)
+    peer: RunningEndpoint | None = None
     log_thread: threading.Thread | None = None
     removed: bool = False
 
@@ -556,6 +560,35 @@ class _Container:
 class _Mounts:
     volumes: dict[str, dict[str, str]] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)
+
+    def mount_path(self, key: str, host_path: Path) -> str:
+        """Mount ``host_path`` read-only for option ``key``; the path to give inside."""
+        resolved = host_path.resolve()
+        if not resolved.exists():
+            raise ConfigError(
+                f"option {key}={host_path}: no such file or folder on this machine (the Docker"
+                " backend mounts it into the container read-only)"
+            )
+        for host, spec in self.volumes.items():
+            if host == str(resolved):
+                return spec["bind"]
+        inside = f"{CONTAINER_OPTIONS}/{len(self.volumes)}-{_hostname(key)}"
+        self.volumes[str(resolved)] = {"bind": inside, "mode": "ro"}
+        return inside
+
+
+#: Option names that carry a host path (``pki_dir=...``): mounted, and the argument rewritten.
+_PATH_SUFFIXES = ("_dir", "_file", "_path")
+
+
+def _is_path_option(key: str, value: object) -> bool:
+    return isinstance(value, os.PathLike) or key.endswith(_PATH_SUFFIXES)
+
+
+def _hostname(text: str) -> str:
+    """``text`` as a DNS label-ish name: lower case letters, digits and '-'."""
+    cleaned = "".join(c if c.isalnum() and c.isascii() else "-" for c in text.lower())
+    return "-".join(part for part in cleaned.split("-") if part)[:120]
 
 
 _RUNTIMES: weakref.WeakSet[DockerRuntime] = weakref.WeakSet()
@@ -601,6 +634,7 @@ class DockerRuntime(EndpointRuntime):
         env: Mapping[str, str] | None = None,
         client: Any = None,
         run_id: str | None = None,
+        user: str | None = None,
     ) -> None:
         self.log_dir = (
             Path(log_dir) if log_dir else Path(tempfile.mkdtemp(prefix="conformance-endpoints-"))
@@ -611,6 +645,9 @@ class DockerRuntime(EndpointRuntime):
         self.image = image
         self.env = dict(os.environ if env is None else env)
         self.run_id = run_id or uuid.uuid4().hex[:12]
+        # As the harness's own user, like the local backend: the endpoint can read what the
+        # harness can (mounted PKI keys, cache) and nothing more.
+        self.user = user or f"{os.getuid()}:{os.getgid()}"
         self.owner = owner_label()
         self.image_info: ImageInfo | None = None
         self.stale_removed: StaleCleanup | None = None
@@ -676,9 +713,11 @@ class DockerRuntime(EndpointRuntime):
             self._counter += 1
             seq = self._counter
         tag = f"{name}-{variant}" if variant else name
-        container_name = f"conformance-{self.run_id}-{tag}-{seq}"
+        # also its host name on the run's network: letters, digits and '-' only
+        container_name = _hostname(f"conformance-{self.run_id}-{tag}-{seq}")
         log_path = self.log_dir / f"{tag}-docker-{self.run_id}-{seq}.log"
 
+        mounts = self._mounts()
         command = [name, "--host", "0.0.0.0", "--port", str(CONTAINER_PORT)]
         shown_options: dict[str, Any] = {}
         if variant is not None:
@@ -687,7 +726,10 @@ class DockerRuntime(EndpointRuntime):
         for key, value in options.items():
             values = value if isinstance(value, (list, tuple)) else [value]
             for v in values:
-                command += [f"--{key.replace('_', '-')}", str(v)]
+                arg = str(v)
+                if _is_path_option(key, v):
+                    arg = mounts.mount_path(key, Path(v))
+                command += [f"--{key.replace('_', '-')}", arg]
             shown_options[key] = value
 
         ports: dict[str, Any] = {f"{CONTAINER_PORT}/tcp": ("127.0.0.1",)}
@@ -700,7 +742,6 @@ class DockerRuntime(EndpointRuntime):
             extra_container_ports[extra] = (inner, host_port)
             command += ["--extra-port", f"{extra}={inner}"]
 
-        mounts = self._mounts()
         environment = dict(mounts.environment)
         if token:
             environment[TOKEN_ENV] = token
@@ -713,11 +754,11 @@ class DockerRuntime(EndpointRuntime):
             container = self._client.containers.run(
                 image.tag, command, name=container_name, detach=True, labels={**self.labels, LABEL_ENDPOINT: name},
                 network=self.network_name, ports=ports, environment=environment, volumes=mounts.volumes,
-                # the endpoint name is its DNS alias on the run's network (``sml``, ``smp`` ...)
+                # the endpoint name is also a DNS alias on the run's network (``sml``, ``smp`` ...)
                 networking_config={
                     self.network_name: self._client.api.create_endpoint_config(aliases=[name])
                 },
-                stop_signal="SIGTERM",
+                user=self.user, stop_signal="SIGTERM",
             )  # fmt: skip
         except _errors() as exc:
             self._remove_named(container_name)
@@ -747,7 +788,27 @@ class DockerRuntime(EndpointRuntime):
             ),
         )
         child.endpoint = endpoint
+        child.peer = replace(
+            endpoint,
+            base_url=f"http://{container_name}:{CONTAINER_PORT}",
+            extras=MappingProxyType(
+                {k: f"{container_name}:{inner}" for k, (inner, _) in extra_container_ports.items()}
+            ),
+        )
         return endpoint
+
+    def peer_endpoint(self, endpoint: RunningEndpoint) -> RunningEndpoint:
+        """``endpoint`` as the other endpoints of this runtime reach it (its container name and
+        ports on the run's network; the published 127.0.0.1 ports exist only on the host).
+
+        What to hand to a reference endpoint that must call another one (an AP doing a lookup
+        needs the SML's DNS and the SMP). KeyError if this runtime did not start ``endpoint``.
+        """
+        with self._lock:
+            for child in self._children:
+                if child.endpoint.base_url == endpoint.base_url and child.peer is not None:
+                    return child.peer
+        raise KeyError(f"{endpoint.name} at {endpoint.base_url} was not started by this runtime")
 
     def stop(self, endpoint: RunningEndpoint | None = None) -> None:
         with self._lock:
@@ -769,6 +830,7 @@ class DockerRuntime(EndpointRuntime):
     # -- internals -------------------------------------------------------------------------
 
     def _mounts(self) -> _Mounts:
+        """Read-only mounts: artefact mirror and cache (normative files stay out of images)."""
         mounts = _Mounts()
         mirror = self.env.get("CONFORMANCE_ARTEFACTS_MIRROR")
         if mirror and Path(mirror).is_dir():
