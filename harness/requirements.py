@@ -8,7 +8,7 @@ repeat across versions. Flags ``fatal``/``error`` are MUST, ``warning`` is SHOUL
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from harness.errors import ConfigError
@@ -34,7 +34,7 @@ def _load_yaml(path: Path) -> object:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
 
 
-@lru_cache(maxsize=None)
+@cache
 def own_requirements(profile_id: str) -> tuple[Requirement, ...]:
     """Our own requirements of ``profile_id``, from its suite's ``requirements.yaml``."""
     profile = get_profile(profile_id)

@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"    - {reason}")
         if len(p.reasons) > 10:
             print(f"    - ... {len(p.reasons) - 10} more in report.html")
-    if report.signing.get("ephemeral"):
+    if report.signing is not None and report.signing.ephemeral:
         print("  signed with an ephemeral key: proves integrity only, not who ran it")
     print(f"report: {run_dir}")
     code = EXIT_CODES[verdict]

@@ -79,7 +79,7 @@ class _TerminalWriter:
         capman = self._config.pluginmanager.getplugin("capturemanager")
         reporter = self._config.pluginmanager.getplugin("terminalreporter")
         if capman is None or reporter is None:
-            sys.__stderr__.write(text)
+            print(text, end="", file=sys.__stderr__ or sys.stderr, flush=True)
             return len(text)
         with capman.global_and_fixture_disabled():
             reporter.write(text)

@@ -39,13 +39,13 @@ def write_report(
     from harness.profiles import get_profile
     from harness.report.attest import load_signing_key
     from harness.report.builder import SigningInfo, build_report
-    from harness.report.model import ArtefactInfo, RunMeta
+    from harness.report.model import ArtefactInfo, Requirement, RunMeta
     from harness.report.writer import write_run_folder
     from harness.requirements import catalogue
 
     ctx = session_plugin.ctx
     participant = session_plugin.participant
-    requirements = []
+    requirements: list[Requirement] = []
     claimed: dict[str, tuple[str, ...]] = {}
     used_rulesets: list[str] = []
     for profile_id in ctx.profiles:

@@ -227,7 +227,7 @@ class ConformanceSession:
         if self.ctx.is_worker:
             return
         for name, value in report.user_properties:
-            if name == CHECKS_PROPERTY:
+            if name == CHECKS_PROPERTY and isinstance(value, list):
                 self.checks.extend(CheckResult.from_json(v) for v in value)
 
     # -- end of run ----------------------------------------------------------------------

@@ -7,6 +7,7 @@ libraries say how to check it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
@@ -21,39 +22,33 @@ def _claim(config: pytest.Config) -> Any | None:
     return plugin.participant.profile(PROFILE)
 
 
+def _cases(claim: Any | None, role: str, catalogue: Callable[[str], Iterable[Any]]) -> list[Any]:
+    """(rule set, item id) params for every claimed rule set, when ``role`` is claimed."""
+    if claim is None or role not in claim.roles:
+        return []
+    return [
+        pytest.param((ruleset, item.id), id=f"{ruleset}-{item.id}")
+        for ruleset in claim.rulesets
+        for item in catalogue(ruleset)
+    ]
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     claim = _claim(metafunc.config)
-    if "outbound_case" in metafunc.fixturenames:
+    names = metafunc.fixturenames
+    if "outbound_case" in names:
         from harness.peppol.scenarios import scenarios_for
 
-        cases = []
-        if claim is not None and "sender" in claim.roles:
-            for ruleset in claim.rulesets:
-                for scenario in scenarios_for(ruleset):
-                    cases.append(pytest.param((ruleset, scenario.id), id=f"{ruleset}-{scenario.id}"))
-        metafunc.parametrize("outbound_case", cases)
-    if "inbound_valid_case" in metafunc.fixturenames:
+        metafunc.parametrize("outbound_case", _cases(claim, "sender", scenarios_for))
+    if "inbound_valid_case" in names:
         from harness.peppol.scenarios import scenarios_for
 
-        cases = []
-        if claim is not None and "receiver" in claim.roles:
-            for ruleset in claim.rulesets:
-                for scenario in scenarios_for(ruleset):
-                    cases.append(pytest.param((ruleset, scenario.id), id=f"{ruleset}-{scenario.id}"))
-        metafunc.parametrize("inbound_valid_case", cases)
-    if "inbound_invalid_case" in metafunc.fixturenames:
+        metafunc.parametrize("inbound_valid_case", _cases(claim, "receiver", scenarios_for))
+    if "inbound_invalid_case" in names:
         from harness.peppol.mutations import mutations_for
 
-        cases = []
-        if claim is not None and "receiver" in claim.roles:
-            for ruleset in claim.rulesets:
-                for mutation in mutations_for(ruleset):
-                    cases.append(pytest.param((ruleset, mutation.id), id=f"{ruleset}-{mutation.id}"))
-        metafunc.parametrize("inbound_invalid_case", cases)
-    if "claimed_ruleset" in metafunc.fixturenames:
-        rulesets = list(claim.rulesets) if claim is not None else []
-        roles_needed = {"test_generated_valid_documents_are_accepted": "receiver"}
-        role = roles_needed.get(metafunc.function.__name__, "sender")
-        if claim is None or role not in claim.roles:
-            rulesets = []
+        metafunc.parametrize("inbound_invalid_case", _cases(claim, "receiver", mutations_for))
+    if "claimed_ruleset" in names:
+        role = "receiver" if metafunc.function.__name__ == "test_generated_valid_documents_are_accepted" else "sender"
+        rulesets = list(claim.rulesets) if claim is not None and role in claim.roles else []
         metafunc.parametrize("claimed_ruleset", rulesets)
