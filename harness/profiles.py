@@ -50,6 +50,12 @@ PROFILES: dict[str, Profile] = {
         suite_package="suites.peppol_bis",
         roles=("sender", "receiver"),
     ),
+    "peppol-smp": Profile(
+        id="peppol-smp",
+        title="Peppol SMP 1.x and SML lookup (BDXL / U-NAPTR)",
+        suite_package="suites.peppol_smp",
+        roles=("smp", "ap"),
+    ),
 }
 
 

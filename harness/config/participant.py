@@ -51,6 +51,19 @@ ROLES_BY_KIND: Mapping[str, frozenset[str]] = {
     "embedded": frozenset({"sender", "receiver"}),
 }
 
+#: Roles of profile ``peppol-smp`` a driver kind can exercise: the harness must publish on the
+#: SMP and ask the AP for lookups, which needs the control API (or the embedded reference).
+SMP_ROLES_BY_KIND: Mapping[str, frozenset[str]] = {
+    "http": frozenset({"smp", "ap"}),
+    "prompt": frozenset(),
+    "folder": frozenset(),
+    "embedded": frozenset({"smp", "ap"}),
+}
+
+#: The transport profile a peppol-smp AP is taken to support when the file names none
+#: (Peppol AS4 profile 2.0, ``Endpoint/@transportProfile``).
+DEFAULT_TRANSPORT_PROFILES = ("peppol-transport-as4-v2_0",)
+
 REDACTED = "[REDACTED]"
 
 #: Where a ``prompt`` participant's files go when ``driver.folder`` is absent (next to the file).
@@ -68,6 +81,8 @@ _PATTERN_EXPECTATIONS = {
     "profiles.peppol-bis.rulesets": (
         "a rule-set id <family>-<syntax>-<version>, e.g. peppol-ubl-3.0.19 or pint-sg-ubl-1.4.1"
     ),
+    "profiles.peppol-smp.smp_url": "an http:// or https:// URL (or a ${ENV_VAR} reference to one)",
+    "profiles.peppol-smp.transport_profiles": "a transport profile id without spaces, e.g. peppol-transport-as4-v2_0",
 }
 
 
@@ -103,12 +118,36 @@ class DriverConfig:
 
 
 @dataclass(frozen=True)
+class SmpSettings:
+    """The ``[profiles.peppol-smp]`` keys besides ``roles``, defaults applied, paths resolved.
+
+    ``smp_url`` and ``smp_ca`` are ``None`` with driver ``embedded``: the harness then runs the
+    reference SMP itself and knows both.
+    """
+
+    #: Role smp: base URL of the SMP's read interface under test (no trailing slash).
+    smp_url: str | None = None
+    #: Role smp: PEM file of the CA the SMP's signing certificate must chain to.
+    smp_ca: Path | None = None
+    #: Role smp: served over HTTPS (TLS 1.2+) only.
+    require_https: bool = False
+    #: Role smp: PEM file of the CA(s) of the SMP's TLS server certificate (None: system CAs).
+    tls_ca: Path | None = None
+    #: Role smp: how the harness publishes its test participants (``control-api``).
+    publish: str = "control-api"
+    #: Role ap: transport profiles the AP supports, most preferred first.
+    transport_profiles: tuple[str, ...] = DEFAULT_TRANSPORT_PROFILES
+
+
+@dataclass(frozen=True)
 class ProfileClaim:
     """What the participant claims for one profile (``[profiles.<id>]``)."""
 
     profile: str
     roles: tuple[str, ...]
     rulesets: tuple[str, ...]
+    #: Profile ``peppol-smp`` only.
+    smp: SmpSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -151,10 +190,25 @@ class Participant:
             "source": str(self.source) if self.source else None,
             "profiles": list(self.profiles),
             "driver": driver,
-            "claims": {
-                c.profile: {"roles": list(c.roles), "rulesets": list(c.rulesets)} for c in self.claims
-            },
+            "claims": {c.profile: self._claim_view(c) for c in self.claims},
         }
+
+    def _claim_view(self, claim: ProfileClaim) -> dict[str, Any]:
+        view: dict[str, Any] = {"roles": list(claim.roles), "rulesets": list(claim.rulesets)}
+        s = claim.smp
+        if s is not None:
+            if s.smp_url is not None:
+                view["smp_url"] = self.redact(_strip_password(s.smp_url))
+            if s.smp_ca is not None:
+                view["smp_ca"] = str(s.smp_ca)
+            if s.tls_ca is not None:
+                view["tls_ca"] = str(s.tls_ca)
+            view.update(
+                require_https=s.require_https,
+                publish=s.publish,
+                transport_profiles=list(s.transport_profiles),
+            )
+        return view
 
     @overload
     def redact(self, data: str) -> str: ...
@@ -224,9 +278,13 @@ def participant_schema() -> dict[str, Any]:
     return schema
 
 
-def reference_participant_path() -> Path:
-    """The bundled reference participant file (driver ``embedded``, variant ``good``)."""
-    return Path(str(resources.files("harness").joinpath("data/participants/reference.toml")))
+def reference_participant_path(profile: str = "peppol-bis") -> Path:
+    """The bundled reference participant file of ``profile`` (driver ``embedded``, variant
+    ``good``): ``reference.toml`` (peppol-bis) or ``reference-smp.toml`` (peppol-smp)."""
+    name = {"peppol-bis": "reference.toml", "peppol-smp": "reference-smp.toml"}.get(profile)
+    if name is None:
+        raise ConfigError(f"no bundled reference participant for profile {profile!r}")
+    return Path(str(resources.files("harness").joinpath(f"data/participants/{name}")))
 
 
 def load_participant(path: str | os.PathLike[str], *, environ: Mapping[str, str] | None = None) -> Participant:
@@ -280,9 +338,18 @@ def parse_participant(
         raise ParticipantFileError(source, problems)
 
     claims = tuple(
-        ProfileClaim(profile=pid, roles=tuple(table["roles"]), rulesets=tuple(table["rulesets"]))
+        ProfileClaim(
+            profile=pid,
+            roles=tuple(table["roles"]),
+            rulesets=tuple(table.get("rulesets", ())),
+            smp=_smp_settings(table, doc["driver"]["kind"], source.parent, problems, secrets)
+            if pid == "peppol-smp"
+            else None,
+        )
         for pid, table in doc.get("profiles", {}).items()
     )
+    if problems:
+        raise ParticipantFileError(source, problems)
     return Participant(
         name=doc["participant"]["name"],
         profiles=tuple(doc["participant"]["profiles"]),
@@ -427,9 +494,10 @@ def _claim_problems(doc: dict[str, Any]) -> Iterable[ConfigProblem]:
     tables = doc.get("profiles", {})
     for i, pid in enumerate(claimed):
         if pid not in tables:
+            keys = "roles" if pid == "peppol-smp" else "roles and rulesets"
             yield ConfigProblem(
                 f"profiles.{pid}",
-                f"a [profiles.{pid}] table with roles and rulesets (participant.profiles[{i}] claims {pid})",
+                f"a [profiles.{pid}] table with {keys} (participant.profiles[{i}] claims {pid})",
                 "no such table",
             )
     for pid in tables:
@@ -442,13 +510,24 @@ def _claim_problems(doc: dict[str, Any]) -> Iterable[ConfigProblem]:
     kind = doc["driver"]["kind"]
     for pid, table in tables.items():
         for i, role in enumerate(table.get("roles", [])):
-            if role not in ROLES_BY_KIND[kind]:
+            if pid == "peppol-smp":
+                if role not in SMP_ROLES_BY_KIND[kind]:
+                    yield ConfigProblem(
+                        f"profiles.{pid}.roles[{i}]",
+                        f"a driver kind that can exercise role {role} of peppol-smp (http or"
+                        f" embedded: the harness publishes on the SMP and asks the AP for lookups"
+                        f" through the control API); driver kind {kind!r} cannot",
+                        _describe(role),
+                    )
+            elif role not in ROLES_BY_KIND[kind]:
                 yield ConfigProblem(
                     f"profiles.{pid}.roles[{i}]",
                     f"a role driver kind {kind!r} can exercise ({', '.join(sorted(ROLES_BY_KIND[kind]))});"
                     " use kind http, prompt or embedded to certify a receiver",
                     _describe(role),
                 )
+        if pid == "peppol-smp":
+            yield from _smp_claim_problems(table, kind)
         known = _known_rulesets(pid)
         if known is not None:
             for i, rid in enumerate(table.get("rulesets", [])):
@@ -460,7 +539,7 @@ def _claim_problems(doc: dict[str, Any]) -> Iterable[ConfigProblem]:
                     yield ConfigProblem(f"profiles.{pid}.rulesets[{i}]", expected, _describe(rid))
     if kind == "embedded":
         variant = doc["driver"].get("variant", "good")
-        names = _variant_names()
+        names = _variant_names(claimed)
         if variant != "good" and variant not in names:
             hint = difflib.get_close_matches(variant, names, n=1)
             expected = '"good" or a known-bad variant (' + ", ".join(names) + ")"
@@ -478,10 +557,132 @@ def _known_rulesets(profile: str) -> frozenset[str] | None:
     return frozenset(rulesets.claimable_ids())
 
 
-def _variant_names() -> list[str]:
-    from harness.reference.peppol_variants import VARIANTS
+def _variant_names(profiles: Iterable[str] = ("peppol-bis",)) -> list[str]:
+    """Known-bad variant names of the reference participants of ``profiles``."""
+    names: set[str] = set()
+    for profile in profiles:
+        if profile == "peppol-bis":
+            from harness.reference.peppol_variants import VARIANTS
 
-    return sorted(VARIANTS)
+            names.update(n for n in VARIANTS if n != "good")
+        elif profile == "peppol-smp":
+            from harness.reference.smp_variants import LOOKUP_VARIANTS, SMP_VARIANTS
+
+            names.update(SMP_VARIANTS)
+            names.update(LOOKUP_VARIANTS)
+    return sorted(names)
+
+
+def _smp_claim_problems(table: dict[str, Any], kind: str) -> Iterable[ConfigProblem]:
+    """Keys of ``[profiles.peppol-smp]`` that the claimed roles and the driver kind need or forbid."""
+    roles = set(table.get("roles", []))
+    where = "profiles.peppol-smp"
+    if kind == "embedded":
+        for key in ("smp_url", "smp_ca", "tls_ca"):
+            if key in table:
+                yield ConfigProblem(
+                    f"{where}.{key}",
+                    f"no `{key}` key with driver kind 'embedded' (the harness runs the reference"
+                    " SMP and knows its URL and certificates)",
+                    _describe(table[key]),
+                )
+    elif "smp" in roles:
+        for key, what in (
+            ("smp_url", "the base URL of the SMP under test (e.g. https://smp.example.org)"),
+            ("smp_ca", "the PEM file of the CA the SMP signs with a certificate of (the SMP CA)"),
+        ):
+            if key not in table:
+                yield ConfigProblem(
+                    f"{where}.{key}",
+                    f"this key to be present (role smp with driver kind {kind!r} needs {what})",
+                    "no such key",
+                )
+    if "smp" not in roles:
+        for key in ("smp_url", "smp_ca", "require_https", "tls_ca", "publish"):
+            if key in table:
+                yield ConfigProblem(
+                    f"{where}.{key}",
+                    f"no `{key}` key unless role smp is claimed (roles = {sorted(roles)})",
+                    _describe(table[key]),
+                )
+    if "ap" not in roles and "transport_profiles" in table:
+        yield ConfigProblem(
+            f"{where}.transport_profiles",
+            f"no `transport_profiles` key unless role ap is claimed (roles = {sorted(roles)})",
+            _describe(table["transport_profiles"]),
+        )
+
+
+def _smp_settings(
+    table: dict[str, Any],
+    kind: str,
+    base: Path,
+    problems: list[ConfigProblem],
+    secrets: list[str],
+) -> SmpSettings:
+    where = "profiles.peppol-smp"
+    smp_url = table.get("smp_url")
+    if smp_url is not None:
+        parts = urlsplit(smp_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            problems.append(
+                ConfigProblem(
+                    f"{where}.smp_url",
+                    "an http:// or https:// base URL with a host and no query or fragment",
+                    _describe(redact(smp_url, secrets + ([parts.password] if parts.password else []))),
+                )
+            )
+        if parts.password:
+            secrets.append(parts.password)
+        smp_url = smp_url.rstrip("/")
+    smp_ca = _pem_file(table.get("smp_ca"), f"{where}.smp_ca", base, problems)
+    tls_ca = _pem_file(table.get("tls_ca"), f"{where}.tls_ca", base, problems)
+    require_https = table.get("require_https")
+    if require_https is None:
+        require_https = bool(smp_url and urlsplit(smp_url).scheme == "https")
+    if require_https and smp_url is not None and urlsplit(smp_url).scheme != "https":
+        problems.append(
+            ConfigProblem(
+                f"{where}.smp_url",
+                "an https:// URL, since require_https = true",
+                _describe(redact(smp_url, secrets)),
+            )
+        )
+    return SmpSettings(
+        smp_url=smp_url,
+        smp_ca=smp_ca,
+        require_https=bool(require_https),
+        tls_ca=tls_ca,
+        publish=str(table.get("publish", "control-api")),
+        transport_profiles=tuple(table.get("transport_profiles", DEFAULT_TRANSPORT_PROFILES)),
+    )
+
+
+def _pem_file(
+    value: str | None, key: str, base: Path, problems: list[ConfigProblem]
+) -> Path | None:
+    """The resolved path of a PEM certificate file, with a problem if it holds no certificate."""
+    if value is None:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        path = (base / path).resolve()
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        problems.append(
+            ConfigProblem(
+                key,
+                "a readable PEM file with the CA certificate(s)",
+                f"{path}: {exc.strerror or exc}",
+            )
+        )
+        return path
+    if b"-----BEGIN CERTIFICATE-----" not in text:
+        problems.append(
+            ConfigProblem(key, "a PEM file with at least one CERTIFICATE block", f"{path} has none")
+        )
+    return path
 
 
 def _substitute(

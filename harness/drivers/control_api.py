@@ -17,6 +17,8 @@ API_ROOT = "/conformance/v1"
 HEALTH = f"{API_ROOT}/health"
 PEPPOL_DOCUMENTS = f"{API_ROOT}/peppol-bis/documents"
 PEPPOL_INBOUND = f"{API_ROOT}/peppol-bis/inbound"
+SMP_PUBLISH = f"{API_ROOT}/peppol-smp/participants"
+SMP_LOOKUP = f"{API_ROOT}/peppol-smp/lookup"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 

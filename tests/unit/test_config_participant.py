@@ -205,7 +205,7 @@ def test_unsupported_profile(tmp_path: Path) -> None:
     text = HTTP_FILE.replace('profiles = ["peppol-bis"]', 'profiles = ["peppol-bis", "tradetrust"]')
     with pytest.raises(ParticipantFileError) as exc:
         load_participant(write(tmp_path, text), environ={"CONFORMANCE_DRIVER_TOKEN": TOKEN})
-    assert problems_of(exc)["participant.profiles[1]"] == ('one of "peppol-bis"', "the string 'tradetrust'")
+    assert problems_of(exc)["participant.profiles[1]"] == ('one of "peppol-bis", "peppol-smp"', "the string 'tradetrust'")
 
 
 def test_folder_driver_cannot_claim_receiver(tmp_path: Path) -> None:

@@ -22,10 +22,13 @@ def refs(node: Any) -> list[str]:
 def test_openapi_document_basics() -> None:
     spec = control_api.load_spec()
     assert spec["openapi"].startswith("3.1.")
-    assert set(spec["paths"]) == {control_api.HEALTH, control_api.PEPPOL_DOCUMENTS, control_api.PEPPOL_INBOUND}
+    assert set(spec["paths"]) == {
+        control_api.HEALTH, control_api.PEPPOL_DOCUMENTS, control_api.PEPPOL_INBOUND,
+        control_api.SMP_PUBLISH, control_api.SMP_LOOKUP,
+    }  # fmt: skip
     assert all(path.startswith("/conformance/v1/") for path in spec["paths"])
     operation_ids = [op["operationId"] for item in spec["paths"].values() for op in item.values()]
-    assert len(operation_ids) == len(set(operation_ids)) == 3
+    assert len(operation_ids) == len(set(operation_ids)) == 5
     assert spec["components"]["securitySchemes"]["bearerAuth"] == {
         "type": "http", "scheme": "bearer", "description": "The value of `driver.token` in the participant file."
     }
@@ -41,7 +44,11 @@ def test_every_ref_resolves() -> None:
         assert isinstance(node, dict)
 
 
-@pytest.mark.parametrize("name", ["Health", "DocumentRequest", "InboundResult", "Problem"])
+@pytest.mark.parametrize(
+    "name",
+    ["Health", "DocumentRequest", "InboundResult", "Problem", "Publication", "PublicationResult",
+     "LookupRequest", "LookupResult"],
+)
 def test_component_schemas_are_valid_json_schema(name: str) -> None:
     schema = control_api.schema_of({"$ref": f"#/components/schemas/{name}"})
     jsonschema.Draft202012Validator.check_schema(schema)
@@ -60,6 +67,28 @@ def test_reference_app_serves_exactly_the_documented_operations() -> None:
 
     app = create_app(warm_up=False)
     served = {(route.path, method) for route in app.routes if isinstance(route, Route) for method in route.methods or ()}
-    documented = {(path, method.upper()) for path, item in control_api.load_spec()["paths"].items() for method in item}
+    documented = {
+        (path, method.upper())
+        for path, item in control_api.load_spec()["paths"].items()
+        for method in item
+        if not path.startswith("/conformance/v1/peppol-smp/")
+    }
     assert documented <= served
     assert {(p, m) for p, m in served if m != "HEAD"} == documented
+
+
+def test_reference_smp_apps_serve_the_documented_peppol_smp_operations() -> None:
+    """The reference SMP answers publishParticipant (its management API is the embedded
+    participant's); the reference lookup participant answers exactly health and lookupReceiver."""
+    from starlette.routing import Route
+
+    from harness.reference.smp import create_app, create_lookup_app
+
+    spec = control_api.load_spec()["paths"]
+    assert "post" in spec[control_api.SMP_PUBLISH] and "post" in spec[control_api.SMP_LOOKUP]
+    lookup = create_lookup_app()
+    served = {(r.path, m) for r in lookup.routes if isinstance(r, Route) for m in r.methods or () if m != "HEAD"}
+    assert served == {(control_api.HEALTH, "GET"), (control_api.SMP_LOOKUP, "POST")}
+    smp = create_app().admin
+    served = {(r.path, m) for r in smp.routes if isinstance(r, Route) for m in r.methods or ()}
+    assert {(control_api.HEALTH, "GET"), (control_api.SMP_PUBLISH, "POST")} <= served
