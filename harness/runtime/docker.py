@@ -99,6 +99,10 @@ class ImageBuildError(EndpointStartError):
     """The harness image could not be built; the message ends with the build output's tail."""
 
 
+class BaseImageUnavailableError(ImageBuildError):
+    """The base image is neither present nor pullable (no registry): an environment problem."""
+
+
 # -- owner identity and stale clean-up --------------------------------------------------------
 
 
@@ -384,7 +388,7 @@ def resolve_base_image(client: Any, base_image: str) -> Any:
     try:
         return client.images.pull(base_image)
     except errors.APIError as exc:
-        raise ImageBuildError(
+        raise BaseImageUnavailableError(
             f"base image {base_image!r} is not present and could not be pulled ({exc.explanation or exc})."
             f" Pull it where a registry is reachable, or build one without a registry"
             f" (scripts/docker-setup.sh makes conformance-base:bookworm) and set {ENV_BASE_IMAGE}"
