@@ -257,6 +257,12 @@ def inputs_digest(root: Path, dockerfile: Path, base_image_id: str) -> str:
     return h.hexdigest()
 
 
+def harness_tag(root: Path, base_image_id: str) -> str:
+    """``conformance-harness:<version>-<digest of the image's inputs>``."""
+    digest = inputs_digest(root, root / "docker" / "Dockerfile", base_image_id)
+    return f"{IMAGE_REPOSITORY}:{__version__}-{digest[:16]}"
+
+
 @dataclass(frozen=True)
 class TargetPython:
     """Python and platform of a base image, for choosing wheels on the host."""
@@ -425,8 +431,7 @@ def ensure_image(
             f" (docker/README.md) and set {ENV_IMAGE}"
         )
     dockerfile = root / "docker" / "Dockerfile"
-    base_id = resolve_base_image(client, base).id
-    tag = f"{IMAGE_REPOSITORY}:{__version__}-{inputs_digest(root, dockerfile, base_id)[:16]}"
+    tag = harness_tag(root, resolve_base_image(client, base).id)
     if _image_exists(client, tag):
         return ImageInfo(tag, base)
     with _file_lock(_cache_dir() / "build.lock"):
@@ -987,18 +992,46 @@ def _probe(url: str) -> tuple[bool, str]:
 # -- command line: python -m harness.runtime.docker prepare|clean|status -------------------------
 
 
+def prune_images(client: Any, keep: Sequence[str]) -> list[str]:
+    """Remove harness images (``conformance-harness:*``) other than ``keep``; images that a
+    container still uses are left alone. Returns the removed tags."""
+    errors = _sdk().errors
+    removed: list[str] = []
+    for image in client.images.list(name=IMAGE_REPOSITORY):
+        tags = [t for t in image.tags if t.startswith(IMAGE_REPOSITORY + ":")]
+        if not tags or any(t in keep for t in image.tags):
+            continue
+        try:
+            client.images.remove(image.id, noprune=False)
+        except errors.APIError:
+            continue  # in use by a container (of a run going on right now)
+        removed.extend(tags)
+    return removed
+
+
 def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) -> int:
+    """``python -m harness.runtime.docker prepare|wheels|clean|prune|status``."""
     parser = argparse.ArgumentParser(
         prog="python -m harness.runtime.docker",
         description="Prepare and inspect the Docker backend of the harness.",
     )
     sub = parser.add_subparsers(dest="action", required=True)
-    prepare = sub.add_parser("prepare", help="build (or reuse) the harness image")
-    prepare.add_argument(
-        "--base-image", help=f"base image (default: ${ENV_BASE_IMAGE} or {DEFAULT_BASE_IMAGE})"
+    base_help = f"base image (default: ${ENV_BASE_IMAGE} or {DEFAULT_BASE_IMAGE})"
+    prepare = sub.add_parser(
+        "prepare", help=f"build (or reuse) the harness image and tag it {IMAGE_REPOSITORY}:latest"
     )
+    prepare.add_argument("--base-image", help=base_help)
+    wheels = sub.add_parser(
+        "wheels",
+        help="fill a build context with the wheels docker/Dockerfile installs (docker build by hand)",
+    )
+    wheels.add_argument("--base-image", help=base_help)
+    wheels.add_argument("--dest", help="wheel folder (default: docker/.wheels of this checkout)")
     sub.add_parser(
         "clean", help="remove labelled containers and networks of runs whose process is gone"
+    )
+    sub.add_parser(
+        "prune", help=f"remove {IMAGE_REPOSITORY} images but the current one and :latest"
     )
     sub.add_parser("status", help="list labelled containers and networks (exit 1 if there are any)")
     args = parser.parse_args(argv)
@@ -1007,14 +1040,37 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
         if args.action == "prepare":
             started = time.monotonic()
             info = ensure_image(client, base_image=args.base_image)
+            client.images.get(info.tag).tag(IMAGE_REPOSITORY, "latest")
             verb = f"built in {info.seconds:.1f} s" if info.built else "present"
+            took = time.monotonic() - started
             out(
-                f"harness image {info.tag} over {info.base_image}: {verb} ({time.monotonic() - started:.1f} s)"
+                f"harness image {info.tag} (also :latest) over {info.base_image}: {verb} ({took:.1f} s)"
             )
+            return 0
+        if args.action == "wheels":
+            root = source_root()
+            if root is None:
+                raise ImageBuildError("`wheels` needs a source checkout of the harness")
+            base = args.base_image or os.environ.get(ENV_BASE_IMAGE) or DEFAULT_BASE_IMAGE
+            resolve_base_image(client, base)
+            dest = Path(args.dest) if args.dest else root / "docker" / ".wheels"
+            target = probe_target(client, base, owner_label())
+            with (dest.parent / f"{dest.name}.log").open("w") as log:
+                made = build_wheels(root, target, dest, log)
+            out(f"{len(made)} wheels for {base} (cp{target.version}, {target.libc}) in {dest}")
             return 0
         if args.action == "clean":
             removed = remove_stale(client)
             out(f"removed {len(removed.containers)} containers, {len(removed.networks)} networks")
+            return 0
+        if args.action == "prune":
+            keep = [f"{IMAGE_REPOSITORY}:latest"]
+            root = source_root()
+            base = os.environ.get(ENV_BASE_IMAGE) or DEFAULT_BASE_IMAGE
+            with contextlib.suppress(_sdk().errors.ImageNotFound):
+                if root is not None:
+                    keep.append(harness_tag(root, client.images.get(base).id))
+            out(f"removed {', '.join(prune_images(client, keep)) or 'nothing'}")
             return 0
         containers, networks = labelled_resources(client)
         out(json.dumps({"containers": containers, "networks": networks}))
