@@ -117,3 +117,55 @@ def peppol_driver(
         yield driver
     finally:
         driver.close()
+
+
+# -- profile peppol-smp ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def smp_pki() -> Iterator[Any]:
+    """The test PKI of this process's peppol-smp network (a ``Path``). Private keys live here,
+    in a temporary folder outside the run folder, removed at the end: never in evidence."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from harness.reference.smp_network import make_test_pki
+
+    directory = Path(tempfile.mkdtemp(prefix="conformance-smp-pki-"))
+    try:
+        yield make_test_pki(directory)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def smp_network(endpoint_runtime: Any, smp_pki: Any, conformance_run: RunContext) -> Iterator[Any]:
+    """The harness's reference SML (DNS) and SMP for profile peppol-smp
+    (``harness.reference.smp_network.SmpNetwork``), one per process."""
+    from harness.reference.smp_network import SmpNetwork
+
+    network = SmpNetwork.start(endpoint_runtime, smp_pki)
+    try:
+        write_observed(conformance_run, "peppol-smp network", {"sml_zone": network.zone})
+        yield network
+    finally:
+        network.close()
+
+
+@pytest.fixture(scope="session")
+def smp_driver(
+    participant: Any, endpoint_runtime: Any, smp_pki: Any, conformance_run: RunContext
+) -> Iterator[Any]:
+    """How the harness makes the participant publish (role smp) and look up (role ap) for
+    profile peppol-smp (``harness.drivers.smp.PeppolSmpDriver``)."""
+    from harness.drivers.smp import make_smp_driver
+
+    driver = make_smp_driver(participant, endpoint_runtime, pki_dir=smp_pki)
+    try:
+        yield driver
+    finally:
+        try:
+            write_observed(conformance_run, "peppol-smp driver", driver.describe())
+        finally:
+            driver.close()

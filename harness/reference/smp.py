@@ -126,6 +126,25 @@ SIGNING_CHOICES = (
 )
 
 
+#: The faulty SMP certificates the reference SMP signs with on request: signing choice ->
+#: (certificate name in the test PKI, harness.pki.issue faults).
+FAULTY_SMP_CERTIFICATES: dict[str, tuple[str, dict[str, bool]]] = {
+    "expired-certificate": ("reference-smp-expired", {"expired": True}),
+    "wrong-ca": ("reference-smp-wrong-ca", {"wrong_ca": True}),
+}
+#: Seat id (subject CN) of the reference SMP's faulty certificates: the SMP's own.
+REFERENCE_SMP_SEAT = "PSG000001"
+
+
+def prepare_pki(pki_dir: str | os.PathLike[str]) -> None:
+    """Issue, into the test PKI at ``pki_dir``, every faulty certificate the reference SMP may sign
+    with, so that it never has to write to the PKI (a container mounts it read-only)."""
+    from harness.pki import issue
+
+    for name, faults in FAULTY_SMP_CERTIFICATES.values():
+        issue(pki_dir, "smp", name, seat_id=REFERENCE_SMP_SEAT, **faults)
+
+
 class ReferenceCredentials:
     """The reference SMP's certificates, from the test PKI (made on first use if none given)."""
 
@@ -169,12 +188,11 @@ class ReferenceCredentials:
             cert = pki["smp"]
         elif choice == "ap-certificate":
             cert = pki["ap"]
-        elif choice == "expired-certificate":
-            pki.issue("smp", "reference-smp-expired", expired=True, seat_id="PSG000001")
-            cert = load_pki(pki.directory)["reference-smp-expired"]
-        elif choice == "wrong-ca":
-            pki.issue("smp", "reference-smp-wrong-ca", wrong_ca=True, seat_id="PSG000001")
-            cert = load_pki(pki.directory)["reference-smp-wrong-ca"]
+        elif choice in FAULTY_SMP_CERTIFICATES:
+            name, faults = FAULTY_SMP_CERTIFICATES[choice]
+            if name not in pki.certificates:  # prepare_pki() may have issued it (read-only mounts)
+                pki.issue("smp", name, seat_id=REFERENCE_SMP_SEAT, **faults)
+            cert = load_pki(pki.directory)[name]
         else:
             raise BadRequest(f"unknown signing {choice!r}; one of {', '.join(SIGNING_CHOICES)}")
         cred = SigningCredential(load_private_key(cert), cert.certificate, tuple(cert.chain[:-1]))

@@ -1,0 +1,227 @@
+"""Fixtures of the peppol-smp suite, built from the participant's claim and the harness's network.
+
+Tests of a role the participant does not claim are deselected. Everything here is glue: the test
+participants and lookup cases come from :mod:`harness.peppol.smp.scenarios`, the judgements from
+:mod:`harness.peppol.smp.judge`, the network from :mod:`harness.reference.smp_network`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+PROFILE = "peppol-smp"
+
+
+def _claim(config: pytest.Config) -> Any | None:
+    plugin = config.pluginmanager.get_plugin("conformance-session")
+    if plugin is None or PROFILE not in plugin.ctx.profiles:
+        return None
+    return plugin.participant.profile(PROFILE)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the tests of a role the participant does not claim."""
+    claim = _claim(config)
+    if claim is None:
+        return
+    keep, drop = [], []
+    for item in items:
+        profile = item.get_closest_marker("profile")
+        role = item.get_closest_marker("role")
+        if profile and profile.args[0] == PROFILE and role and role.args[0] not in claim.roles:
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+# -- shared ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def smp_claim(participant: Any) -> Any:
+    """``[profiles.peppol-smp]`` of the participant (``harness.config.participant.SmpSettings``)."""
+    return participant.profile(PROFILE).smp
+
+
+@pytest.fixture(scope="session")
+def smp_token(conformance_run: Any) -> str:
+    """Keeps this run's (and this worker's) test participants apart from any other's."""
+    text = f"{conformance_run.run_id}/{conformance_run.worker_id}"
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+class SmpEvidence:
+    """Stores what the SMP and the AP exchanged with the harness, returns the evidence digests."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    def http(self, exchanges: Iterable[Any]) -> list[str]:
+        refs: list[str] = []
+        for ex in exchanges:
+            refs.append(self.store.put(ex.request_message, media_type="message/http", label=f"request {ex.method} {ex.url}"))
+            if ex.response_message:
+                refs.append(
+                    self.store.put(ex.response_message, media_type="message/http", label=f"response to GET {ex.url}: HTTP {ex.status}")
+                )
+        return refs
+
+    def records(self, records: Iterable[Any]) -> list[str]:
+        return [self.store.put(r.data, media_type=r.media_type, label=r.label) for r in records]
+
+    def json(self, value: Any, label: str) -> str:
+        data = json.dumps(value, indent=1, sort_keys=True).encode()
+        return self.store.put(data, media_type="application/json", label=label)
+
+    def dns(self, wire: bytes, label: str) -> str:
+        return self.store.put(wire, media_type="application/dns-message", label=label)
+
+
+@pytest.fixture(scope="session")
+def smp_evidence(evidence: Any) -> SmpEvidence:
+    return SmpEvidence(evidence)
+
+
+# -- role smp ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Published:
+    """The test participants and how publishing each of them went."""
+
+    participants: Any  # harness.peppol.smp.scenarios.SmpTestParticipants
+    results: dict[str, Any] = field(default_factory=dict)  # name -> drivers.smp.PublishResult
+
+    def failure(self, *names: str) -> str | None:
+        """Why the named publications are not there (None: all published)."""
+        for name in names:
+            result = self.results[name]
+            if not result.published:
+                return f"the harness could not publish its test participant {name!r}: {result.error or result.api_problem}"
+        return None
+
+
+@pytest.fixture(scope="session")
+def smp_published(smp_driver: Any, smp_network: Any, smp_token: str, smp_claim: Any) -> Published:
+    """Publishes the test participants on the SMP under test (and the redirect's target on the
+    harness's reference SMP), once per process."""
+    from harness.peppol.smp.scenarios import smp_test_participants
+
+    tp = smp_claim.transport_profiles[0]
+    participants = smp_test_participants(
+        smp_token,
+        smp_network.ap_certificate_der(),
+        tp,
+        redirect_smp_url=smp_network.smp.base_url,
+        redirect_certificate_uid=smp_network.smp_certificate_uid,
+    )
+    smp_network.publish(participants.redirect_target, register=False)
+    published = Published(participants)
+    published.results["main"] = smp_driver.publish(participants.main)
+    published.results["redirect"] = smp_driver.publish(participants.redirect)
+    return published
+
+
+@pytest.fixture(scope="session")
+def smp_reader(smp_driver: Any) -> Iterator[Any]:
+    """Reads the SMP under test (``harness.peppol.smp.reader.SmpReader``)."""
+    from harness.peppol.smp.reader import SmpReader
+
+    url = smp_driver.smp_url
+    if url is None:
+        pytest.fail("the SMP under test did not start or has no URL (see the driver's error)")
+    with SmpReader(url, tls_ca=smp_driver.tls_ca, volatile_headers=smp_driver.volatile_headers) as reader:
+        yield reader
+
+
+@pytest.fixture(scope="session")
+def smp_trust(smp_driver: Any) -> Any:
+    """The SMP CA of the SMP under test, as trust anchors."""
+    from harness.peppol.smp.signing import TrustAnchors
+
+    pem = smp_driver.smp_trust_anchor
+    if not pem:
+        pytest.fail("no SMP CA configured for the SMP under test ([profiles.peppol-smp] smp_ca)")
+    return TrustAnchors.from_pem(pem)
+
+
+# -- role ap -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LookupRun:
+    """One question to the AP and everything seen while it answered."""
+
+    request: Any  # harness.peppol.smp.client.LookupRequest
+    answer: Any  # harness.drivers.smp.LookupAnswer
+    dns_queries: list[dict[str, Any]]
+    smp_requests: list[dict[str, Any]]
+
+
+class LookupBench:
+    """Publishes a lookup case on the harness's network and asks the AP about it."""
+
+    def __init__(self, driver: Any, network: Any, claim: Any, token: str) -> None:
+        self.driver = driver
+        self.network = network
+        self.claim = claim
+        self.token = token
+        second, self.second_admin = network.redirect_target()
+        peer = driver.ap_is_peer
+        self.addresses = network.for_peer() if peer else None
+        second_peer = network.for_peer(second) if peer else None
+        self.smp_url = self.addresses.smp_url if self.addresses else network.smp.base_url
+        self.dns = self.addresses.dns if self.addresses else network.dns
+        self.second_smp_url = second_peer.smp_url if second_peer else second.base_url
+
+    def cases(self) -> dict[str, Any]:
+        from harness.peppol.smp.scenarios import lookup_cases
+
+        return {
+            c.id: c
+            for c in lookup_cases(
+                self.token,
+                self.network.ap_certificate_der(),
+                tuple(self.claim.transport_profiles),
+                second_smp_url=self.second_smp_url,
+                smp_certificate_uid=self.network.smp_certificate_uid,
+            )
+        }
+
+    def publish(self, case: Any) -> None:
+        for where, publication in case.publications:
+            if where == "second":
+                self.network.publish(publication, register=False, admin=self.second_admin)
+            else:
+                self.network.publish(publication, register=False)
+        if case.register:
+            self.network.register(case.receiver, self.smp_url)
+
+    def ask(self, receiver: Any, document_type: Any) -> LookupRun:
+        from harness.peppol.smp.client import LookupRequest
+
+        request = LookupRequest(
+            receiver=receiver,
+            document_type=document_type,
+            sml_zone=self.network.zone,
+            dns_resolver=self.dns,
+            trust=self.network.trust_anchors(),
+            transport_profiles=tuple(self.claim.transport_profiles),
+        )
+        self.network.clear_logs()
+        answer = self.driver.lookup(request)
+        return LookupRun(request, answer, self.network.dns_queries(), self.network.smp_requests())
+
+
+@pytest.fixture(scope="session")
+def lookup_bench(smp_driver: Any, smp_network: Any, smp_claim: Any, smp_token: str) -> LookupBench:
+    return LookupBench(smp_driver, smp_network, smp_claim, smp_token)
