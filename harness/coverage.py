@@ -5,6 +5,10 @@ negative case shows it firing. The negative cases are read from their sources:
 
 * our own requirements: the known-bad variants of the reference participant that declare them
   (``tests/integration`` runs each variant and asserts it fails exactly its declared set);
+* profile peppol-smp: the known-bad variants of the reference SMP and lookup participant
+  (``harness.reference.smp_variants``; ``tests/integration/test_smp_self_certification.py``
+  runs each one and asserts it fails exactly its declared set); a requirement no variant can
+  make fail is listed with the reason in :data:`UNCOVERED_REASONS`;
 * official rules: the official VEFA unit tests that expect the rule to fire (run as our tests in
   ``tests/official``; CEN 1.3.16's cases also replayed on the CEN copy bundled with BIS 3.0.19),
   and the mutations of ``harness.peppol.mutations`` that declare it
@@ -24,10 +28,24 @@ DEFAULT_RULESETS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Why a requirement has no negative case yet (shown next to it in the coverage listing).
+UNCOVERED_REASONS: dict[str, dict[str, str]] = {
+    "peppol-smp": {
+        "SMP-TLS-001": (
+            "needs an SMP served over HTTPS: the reference SMP serves plain HTTP only, so no"
+            " variant can serve HTTPS badly; the check itself runs for participants with"
+            " require_https"
+        ),
+    },
+}
+
+
 @dataclass(frozen=True)
 class CoverageRow:
     requirement: Requirement
     covered_by: tuple[str, ...]
+    #: Why nothing covers it (when known).
+    reason: str | None = None
 
     @property
     def covered(self) -> bool:
@@ -61,6 +79,7 @@ class CoverageReport:
                     "summary": r.requirement.summary,
                     "covered": r.covered,
                     "covered_by": list(r.covered_by),
+                    **({"uncovered_reason": r.reason} if r.reason and not r.covered else {}),
                 }
                 for r in self.rows
             ],
@@ -72,6 +91,13 @@ def negative_cases(profile_id: str, rulesets: Sequence[str]) -> dict[str, list[s
     from harness.peppol import rulesets as rs
 
     cases: dict[str, list[str]] = {}
+    if profile_id == "peppol-smp":
+        from harness.reference.smp_variants import LOOKUP_VARIANTS, SMP_VARIANTS
+
+        for variant in (*SMP_VARIANTS.values(), *LOOKUP_VARIANTS.values()):
+            for rid in variant.declared:
+                cases.setdefault(rid, []).append(f"variant:{variant.name}")
+        return cases
     expanded = set(rs.expand(list(rulesets)))
     if profile_id == "peppol-bis":
         from harness.peppol.mutations import all_mutations
@@ -101,5 +127,8 @@ def coverage(profile_id: str, rulesets: Sequence[str] | None = None) -> Coverage
     chosen = tuple(rulesets or DEFAULT_RULESETS.get(profile_id, ()))
     reqs = catalogue(profile_id, chosen)
     cases = negative_cases(profile_id, chosen)
-    rows = tuple(CoverageRow(r, tuple(sorted(set(cases.get(r.id, []))))) for r in reqs)
+    reasons = UNCOVERED_REASONS.get(profile_id, {})
+    rows = tuple(
+        CoverageRow(r, tuple(sorted(set(cases.get(r.id, [])))), reasons.get(r.id)) for r in reqs
+    )
     return CoverageReport(profile_id, chosen, rows)

@@ -53,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
         first = row.covered_by[0] if row.covered_by else "-"
         more = f" (+{len(row.covered_by) - 1})" if len(row.covered_by) > 1 else ""
         print(f"{mark} {row.requirement.id:45} {row.requirement.level.value:6} {first}{more}")
+        if not row.covered and row.reason:
+            print(f"{'':10}{'':46}{'':7}(why: {row.reason})")
     print()
     print(f"coverage of profile {report.profile} (rule sets: {', '.join(report.rulesets)}):")
     for group, counts in report.summary().items():

@@ -423,14 +423,17 @@ class SmpClient:
             )
         pairs = [(p, e) for p in candidates for e in p.endpoints]
         if not self.faults.check_transport_profile:
+            # Known-bad: every endpoint counts as supported, in publication order (the
+            # activation dates are still honoured: one fault per variant).
             if not pairs:
                 raise LookupRefused(Refusal.UNSUPPORTED_TRANSPORT, "no endpoint published", trail)
-            return pairs[0]
-        supported = [
-            (request.transport_profiles.index(e.transport_profile), p, e)
-            for p, e in pairs
-            if e.transport_profile in request.transport_profiles
-        ]
+            supported = [(rank, p, e) for rank, (p, e) in enumerate(pairs)]
+        else:
+            supported = [
+                (request.transport_profiles.index(e.transport_profile), p, e)
+                for p, e in pairs
+                if e.transport_profile in request.transport_profiles
+            ]
         if not supported:
             raise LookupRefused(
                 Refusal.UNSUPPORTED_TRANSPORT,

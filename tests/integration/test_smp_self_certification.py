@@ -1,0 +1,113 @@
+"""Self-certification of profile peppol-smp (DESIGN.md "Self-certification").
+
+The bundled reference participant (reference SMP + reference lookup participant) must come out
+CONFORMANT; every known-bad variant of ``harness/reference/smp_variants.py`` (one fixed fault each,
+of the SMP or of the AP) must come out NON_CONFORMANT on exactly its declared requirements. Each
+case is a real ``conformance run`` in a subprocess: CLI, plugin, local runtime, the harness's SML
+and SMP, the embedded participant, judges, report writer and signature, end to end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.reference.smp_variants import LOOKUP_VARIANTS, SMP_VARIANTS
+
+ROOT = Path(__file__).resolve().parents[2]
+REFERENCE = ROOT / "fixtures" / "participants" / "reference-smp.toml"
+SEED = "20261127"
+VARIANTS = {**SMP_VARIANTS, **LOOKUP_VARIANTS}
+
+
+def conformance(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True,
+        timeout=timeout, env=dict(os.environ),
+    )  # fmt: skip
+
+
+def run_participant(participant: Path, report_dir: Path) -> tuple[int, Path, dict[str, Any], str]:
+    proc = conformance(
+        "run", "--participant", str(participant), "--profile", "peppol-smp",
+        "--report-dir", str(report_dir), "--seed", SEED,
+    )  # fmt: skip
+    last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+    assert last.startswith("report: "), f"last line must name the run folder:\n{proc.stdout}\n{proc.stderr}"
+    run_dir = Path(last.removeprefix("report: "))
+    report = json.loads((run_dir / "report.json").read_text())
+    return proc.returncode, run_dir, report, proc.stdout + proc.stderr
+
+
+def statuses(report: dict[str, Any], status: str) -> set[str]:
+    return {r["id"] for p in report["profiles"] for r in p["requirements"] if r["status"] == status}
+
+
+def variant_file(tmp_path: Path, name: str) -> Path:
+    text = REFERENCE.read_text().replace('variant = "good"', f'variant = "{name}"')
+    assert f'variant = "{name}"' in text
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path, dict[str, Any], str]:
+    return run_participant(REFERENCE, tmp_path_factory.mktemp("reports"))
+
+
+def test_reference_smp_participant_is_conformant(reference_run: tuple[int, Path, dict[str, Any], str]) -> None:
+    code, run_dir, report, output = reference_run
+    assert code == 0, output
+    assert [(p["profile"], p["verdict"]) for p in report["profiles"]] == [("peppol-smp", "CONFORMANT")], output
+    assert "peppol-smp: CONFORMANT" in output
+    assert statuses(report, "failed") == set() and statuses(report, "inconclusive") == set()
+    verify = conformance("report", "verify", str(run_dir))
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_reference_run_judges_every_requirement_with_evidence(
+    reference_run: tuple[int, Path, dict[str, Any], str],
+) -> None:
+    from harness.requirements import own_requirements
+
+    _, run_dir, report, _ = reference_run
+    own = {r.id for r in own_requirements("peppol-smp")}
+    passed = statuses(report, "passed")
+    # SMP-TLS-001 applies only where the participant file requires HTTPS (the reference does not)
+    assert passed == own - {"SMP-TLS-001"}
+    assert statuses(report, "not-applicable") == {"SMP-TLS-001"}
+    referenced = {e for c in report["checks"] for e in c["evidence"]}
+    stored = {"sha256:" + p.name.split(".")[0] for p in (run_dir / "evidence" / "sha256").iterdir()}
+    assert referenced and referenced <= stored
+    media = {e["media_type"] for e in report["evidence"]}
+    assert {"message/http", "application/json", "application/dns-message"} <= media
+    assert report["meta"]["seed"] == int(SEED)
+
+
+def test_no_private_key_reaches_the_run_folder(reference_run: tuple[int, Path, dict[str, Any], str]) -> None:
+    _, run_dir, _, _ = reference_run
+    for path in run_dir.rglob("*"):
+        if path.is_file():
+            assert b"PRIVATE KEY" not in path.read_bytes(), path
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_known_bad_variant_fails_exactly_its_declared_requirements(name: str, tmp_path: Path) -> None:
+    variant = VARIANTS[name]
+    code, _, report, output = run_participant(variant_file(tmp_path, name), tmp_path / "reports")
+    assert [p["verdict"] for p in report["profiles"]] == ["NON_CONFORMANT"], output
+    assert code == 12, output
+    assert statuses(report, "failed") == set(variant.declared), output
+    assert statuses(report, "inconclusive") == set(), output
+
+
+def test_at_least_eight_known_bad_variants() -> None:
+    assert len(VARIANTS) >= 8
+    assert all(v.declared for v in VARIANTS.values())
