@@ -94,9 +94,9 @@ def negative_cases(profile_id: str, rulesets: Sequence[str]) -> dict[str, list[s
     if profile_id == "peppol-smp":
         from harness.reference.smp_variants import LOOKUP_VARIANTS, SMP_VARIANTS
 
-        for variant in (*SMP_VARIANTS.values(), *LOOKUP_VARIANTS.values()):
-            for rid in variant.declared:
-                cases.setdefault(rid, []).append(f"variant:{variant.name}")
+        for smp_variant in (*SMP_VARIANTS.values(), *LOOKUP_VARIANTS.values()):
+            for rid in smp_variant.declared:
+                cases.setdefault(rid, []).append(f"variant:{smp_variant.name}")
         return cases
     expanded = set(rs.expand(list(rulesets)))
     if profile_id == "peppol-bis":

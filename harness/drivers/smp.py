@@ -126,7 +126,10 @@ class PeppolSmpDriver(abc.ABC):
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -134,14 +137,20 @@ class PeppolSmpDriver(abc.ABC):
 # -- the control API client ------------------------------------------------------------------------
 
 
-def publish_via(http: HttpDriver, publication: Publication, *, with_signing: bool = False) -> PublishResult:
+def publish_via(
+    http: HttpDriver, publication: Publication, *, with_signing: bool = False
+) -> PublishResult:
     """``POST /conformance/v1/peppol-smp/participants`` through ``http``."""
     path = control_api.SMP_PUBLISH
     body = json.dumps(publication.to_json(with_signing=with_signing)).encode()
-    answer = http._call("POST", path, body, "application/json", f"publish {publication.participant}")
+    answer = http._call(
+        "POST", path, body, "application/json", f"publish {publication.participant}"
+    )
     if answer.failure is not None:
         return PublishResult(False, answer.records, unreachable=True, error=answer.failure)
-    problem = control_api.response_problem("POST", path, answer.status, answer.content_type, answer.body)
+    problem = control_api.response_problem(
+        "POST", path, answer.status, answer.content_type, answer.body
+    )
     if answer.status in (200, 201, 204):
         return PublishResult(True, answer.records, api_problem=problem, status=answer.status)
     detail = _problem_detail(answer.body)
@@ -165,7 +174,9 @@ def lookup_via(http: HttpDriver, request: LookupRequest) -> LookupAnswer:
     answer = http._call("POST", path, body, "application/json", what)
     if answer.failure is not None:
         return LookupAnswer(None, exchange=answer.records, unreachable=True, error=answer.failure)
-    problem = control_api.response_problem("POST", path, answer.status, answer.content_type, answer.body)
+    problem = control_api.response_problem(
+        "POST", path, answer.status, answer.content_type, answer.body
+    )
     value: Any = None
     if answer.status == 200:
         try:
@@ -300,7 +311,9 @@ class EmbeddedSmpDriver(PeppolSmpDriver):
         self._lock = threading.Lock()
         self._started: dict[str, tuple[RunningEndpoint, HttpDriver] | str] = {}
 
-    def _start(self, name: str, variant: str | None, **options: Any) -> tuple[RunningEndpoint, HttpDriver] | str:
+    def _start(
+        self, name: str, variant: str | None, **options: Any
+    ) -> tuple[RunningEndpoint, HttpDriver] | str:
         from harness.drivers.http import HttpDriver
         from harness.runtime.base import EndpointStartError
 

@@ -70,6 +70,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import unquote
 
 from harness import __version__
 from harness.errors import ConfigError
@@ -127,10 +128,10 @@ SIGNING_CHOICES = (
 
 
 #: The faulty SMP certificates the reference SMP signs with on request: signing choice ->
-#: (certificate name in the test PKI, harness.pki.issue faults).
-FAULTY_SMP_CERTIFICATES: dict[str, tuple[str, dict[str, bool]]] = {
-    "expired-certificate": ("reference-smp-expired", {"expired": True}),
-    "wrong-ca": ("reference-smp-wrong-ca", {"wrong_ca": True}),
+#: (certificate name in the test PKI, expired, wrong CA).
+FAULTY_SMP_CERTIFICATES: dict[str, tuple[str, bool, bool]] = {
+    "expired-certificate": ("reference-smp-expired", True, False),
+    "wrong-ca": ("reference-smp-wrong-ca", False, True),
 }
 #: Seat id (subject CN) of the reference SMP's faulty certificates: the SMP's own.
 REFERENCE_SMP_SEAT = "PSG000001"
@@ -141,8 +142,8 @@ def prepare_pki(pki_dir: str | os.PathLike[str]) -> None:
     with, so that it never has to write to the PKI (a container mounts it read-only)."""
     from harness.pki import issue
 
-    for name, faults in FAULTY_SMP_CERTIFICATES.values():
-        issue(pki_dir, "smp", name, seat_id=REFERENCE_SMP_SEAT, **faults)
+    for name, expired, wrong_ca in FAULTY_SMP_CERTIFICATES.values():
+        issue(pki_dir, "smp", name, seat_id=REFERENCE_SMP_SEAT, expired=expired, wrong_ca=wrong_ca)
 
 
 class ReferenceCredentials:
@@ -189,9 +190,11 @@ class ReferenceCredentials:
         elif choice == "ap-certificate":
             cert = pki["ap"]
         elif choice in FAULTY_SMP_CERTIFICATES:
-            name, faults = FAULTY_SMP_CERTIFICATES[choice]
+            name, expired, wrong_ca = FAULTY_SMP_CERTIFICATES[choice]
             if name not in pki.certificates:  # prepare_pki() may have issued it (read-only mounts)
-                pki.issue("smp", name, seat_id=REFERENCE_SMP_SEAT, **faults)
+                pki.issue(
+                    "smp", name, seat_id=REFERENCE_SMP_SEAT, expired=expired, wrong_ca=wrong_ca
+                )
             cert = load_pki(pki.directory)[name]
         else:
             raise BadRequest(f"unknown signing {choice!r}; one of {', '.join(SIGNING_CHOICES)}")
@@ -335,6 +338,8 @@ class ReferenceSmp:
             if e.get(key) is not None:
                 kwargs[key] = str(e[key])
         for key in ("service_activation_date", "service_expiration_date"):
+            if self.variant.smp_fault is SmpFault.DROPS_SERVICE_DATES:
+                break
             if e.get(key) is not None:
                 try:
                     kwargs[key] = datetime.fromisoformat(str(e[key]))
@@ -385,6 +390,8 @@ class ReferenceSmp:
         from harness.peppol.smp.errors import DoubleEncodedError
         from harness.peppol.smp.smp_xml import ServiceGroup, build_service_group
 
+        if self.variant.smp_fault is SmpFault.DECODES_PATH_TWICE:
+            raw_path = unquote(raw_path)  # the fault: the segments below are decoded again
         parts = raw_path.split("/")[1:]
         try:
             if len(parts) == 1 and parts[0]:
@@ -401,12 +408,30 @@ class ReferenceSmp:
                 document_type = parse_document_type_segment(parts[2])
                 group = self.group(participant)
                 published = group.services.get(document_type) if group is not None else None
+                if (
+                    published is None
+                    and group is not None
+                    and self.variant.smp_fault is SmpFault.CASE_INSENSITIVE_DOCUMENT_TYPES
+                ):
+                    published = next(
+                        (
+                            p
+                            for d, p in group.services.items()
+                            if (d.scheme, d.value.lower())
+                            == (document_type.scheme, document_type.value.lower())
+                        ),
+                        None,
+                    )
                 if published is None:
                     return (
                         404,
                         "text/plain",
                         f"no metadata for {participant} and {document_type}\n".encode(),
                     )
+                redirect = published.metadata.redirect
+                if redirect is not None and self.variant.smp_fault is SmpFault.HTTP_REDIRECT:
+                    # the fault: an HTTP redirect (the body carries the Location, see _SmpAsgi)
+                    return 301, "text/plain", redirect.href.encode("utf-8")
                 return self._xml(published.document)
         except DoubleEncodedError as exc:
             return 404, "text/plain", f"{exc}\n".encode()
@@ -548,6 +573,8 @@ class _SmpAsgi:
             response = Response(
                 body if request.method == "GET" else b"", status_code=status, media_type=media_type
             )
+            if status == 301:  # only the http-redirect variant answers one: body = Location
+                response.headers["location"] = body.decode("utf-8")
             if request.method == "HEAD":
                 response.headers["content-length"] = str(len(body))
         self.smp.record(request.method, raw_path, response.status_code)
@@ -594,6 +621,8 @@ def create_app(
             group = await run_in_threadpool(smp.publish, payload)
         except BadRequest as exc:
             return _problem(400, "Bad Request", str(exc))
+        if chosen.smp_fault is SmpFault.PUBLISH_ANSWERS_TEXT:
+            return Response(b"published\n", status_code=200, media_type="text/plain")
         base = str(request.base_url).rstrip("/")
         return JSONResponse(
             {
@@ -679,6 +708,9 @@ def lookup_faults(variant: SmpVariant) -> Any:
         check_trust=f is not LookupFault.ACCEPTS_WRONG_CA,
         check_transport_profile=f is not LookupFault.IGNORES_TRANSPORT_PROFILE,
         double_encode_ids=f is LookupFault.DOUBLE_ENCODES_IDS,
+        check_redirect_certificate=f is not LookupFault.IGNORES_REDIRECT_CERTIFICATE,
+        check_activation=f is not LookupFault.IGNORES_ACTIVATION_DATES,
+        any_document_type=f is LookupFault.ANY_DOCUMENT_TYPE,
     )
 
 
@@ -764,6 +796,8 @@ def create_lookup_app(*, variant: str | None = None, token: str | None = None) -
         try:
             result = client.lookup(req)
         except LookupRefused as exc:
+            if chosen.lookup_fault is LookupFault.REFUSAL_WITHOUT_REASON:
+                return {"outcome": "refused", "message": str(exc)}  # the fault: no "reason"
             return {"outcome": "refused", "reason": exc.refusal.value, "message": str(exc)}
         try:
             pem = (

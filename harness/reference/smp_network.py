@@ -156,11 +156,17 @@ class SmpNetwork:
 
     def clear_logs(self) -> None:
         """Forget the SML's DNS query log and the SMP's request log (before asking an AP)."""
-        self.admin.http.delete(f"{self.admin.sml_url}/conformance/v1/peppol-sml/queries").raise_for_status()
-        self.admin.http.delete(f"{self.admin.smp_url}/conformance/v1/peppol-smp/requests").raise_for_status()
+        self.admin.http.delete(
+            f"{self.admin.sml_url}/conformance/v1/peppol-sml/queries"
+        ).raise_for_status()
+        self.admin.http.delete(
+            f"{self.admin.smp_url}/conformance/v1/peppol-smp/requests"
+        ).raise_for_status()
         if self._second is not None:
             second = self._second[1]
-            second.http.delete(f"{second.smp_url}/conformance/v1/peppol-smp/requests").raise_for_status()
+            second.http.delete(
+                f"{second.smp_url}/conformance/v1/peppol-smp/requests"
+            ).raise_for_status()
 
     def dns_queries(self) -> list[dict[str, str]]:
         return self.admin.dns_queries()

@@ -34,6 +34,12 @@ class SmpFault(enum.StrEnum):
     WRONG_CONTENT_TYPE = "wrong-content-type"  #: XML answered as application/octet-stream
     EMPTY_GROUP_FOR_UNKNOWN = "empty-group-for-unknown"  #: 200 + empty ServiceGroup, not 404
     SCHEMA_ORDER = "schema-order"  #: ServiceDescription written before Certificate
+    #: document type values matched ignoring letter case
+    CASE_INSENSITIVE_DOCUMENT_TYPES = "case-insensitive-document-types"
+    DROPS_SERVICE_DATES = "drops-service-dates"  #: activation/expiration dates not published
+    HTTP_REDIRECT = "http-redirect"  #: a published Redirect answered with HTTP 301, not metadata
+    DECODES_PATH_TWICE = "decodes-path-twice"  #: the request path percent-decoded twice
+    PUBLISH_ANSWERS_TEXT = "publish-answers-text"  #: publishParticipant answers 200 text/plain
 
 
 class LookupFault(enum.StrEnum):
@@ -47,6 +53,10 @@ class LookupFault(enum.StrEnum):
     ACCEPTS_WRONG_CA = "accepts-wrong-ca"  #: signer need not chain to the SMP CA
     ACCEPTS_EXPIRED = "accepts-expired"  #: signer validity period not checked
     IGNORES_TRANSPORT_PROFILE = "ignores-transport-profile"  #: first endpoint, whatever its profile
+    IGNORES_REDIRECT_CERTIFICATE = "ignores-redirect-certificate"  #: CertificateUID not checked
+    IGNORES_ACTIVATION_DATES = "ignores-activation-dates"  #: endpoints used whatever their dates
+    ANY_DOCUMENT_TYPE = "any-document-type"  #: falls back to another document type's metadata
+    REFUSAL_WITHOUT_REASON = "refusal-without-reason"  #: refusals answered without "reason"
 
 
 @dataclass(frozen=True)
@@ -157,6 +167,47 @@ _SMP_CATALOGUE: tuple[SmpVariant, ...] = (
         frozenset({"SMP-XML-001"}),
         smp_fault=SmpFault.SCHEMA_ORDER,
     ),
+    SmpVariant(
+        "case-insensitive-document-types",
+        SMP_ENDPOINT,
+        "Matches document type identifier values ignoring letter case, so a document type asked "
+        "in another case (another document type: PFUOI POLICY 2) gets the published metadata "
+        "instead of 404.",
+        frozenset({"SMP-ID-002"}),
+        smp_fault=SmpFault.CASE_INSENSITIVE_DOCUMENT_TYPES,
+    ),
+    SmpVariant(
+        "drops-service-dates",
+        SMP_ENDPOINT,
+        "Publishes endpoints without the ServiceActivationDate and ServiceExpirationDate it was "
+        "given (the metadata is otherwise right, signed and schema-valid).",
+        frozenset({"SMP-XML-002"}),
+        smp_fault=SmpFault.DROPS_SERVICE_DATES,
+    ),
+    SmpVariant(
+        "http-redirect",
+        SMP_ENDPOINT,
+        "Answers the metadata of a document type published as a Redirect with HTTP 301 and a "
+        "Location header, instead of a signed SignedServiceMetadata holding the Redirect.",
+        frozenset({"SMP-RED-001"}),
+        smp_fault=SmpFault.HTTP_REDIRECT,
+    ),
+    SmpVariant(
+        "decodes-path-twice",
+        SMP_ENDPOINT,
+        "Percent-decodes the request path twice, so a published identifier whose value holds "
+        "'%' or '/' is not found (404); other identifiers are served right.",
+        frozenset({"SMP-URL-001"}),
+        smp_fault=SmpFault.DECODES_PATH_TWICE,
+    ),
+    SmpVariant(
+        "publish-answers-text",
+        SMP_ENDPOINT,
+        "Publishes what it is asked, but answers publishParticipant with 200 text/plain, which "
+        "the control API does not define (201 JSON or 204).",
+        frozenset({"SMP-API-001"}),
+        smp_fault=SmpFault.PUBLISH_ANSWERS_TEXT,
+    ),
 )
 
 _LOOKUP_CATALOGUE: tuple[SmpVariant, ...] = (
@@ -214,6 +265,39 @@ _LOOKUP_CATALOGUE: tuple[SmpVariant, ...] = (
         "support.",
         frozenset({"LOOKUP-TP-001"}),
         lookup_fault=LookupFault.IGNORES_TRANSPORT_PROFILE,
+    ),
+    SmpVariant(
+        "ignores-redirect-certificate",
+        LOOKUP_ENDPOINT,
+        "Follows a Redirect without checking that the destination metadata is signed by the "
+        "certificate the Redirect names (CertificateUID); a second redirect is still refused.",
+        frozenset({"LOOKUP-RED-001"}),
+        lookup_fault=LookupFault.IGNORES_REDIRECT_CERTIFICATE,
+    ),
+    SmpVariant(
+        "ignores-activation-dates",
+        LOOKUP_ENDPOINT,
+        "Uses endpoints whatever their ServiceActivationDate and ServiceExpirationDate: an "
+        "expired endpoint, or one not active yet, is answered.",
+        frozenset({"LOOKUP-ACT-001"}),
+        lookup_fault=LookupFault.IGNORES_ACTIVATION_DATES,
+    ),
+    SmpVariant(
+        "any-document-type",
+        LOOKUP_ENDPOINT,
+        "When the receiver's SMP has no metadata for the document type (404), uses the metadata "
+        "of another document type its ServiceGroup lists, so it answers an endpoint instead of "
+        "refusing.",
+        frozenset({"LOOKUP-RES-002"}),
+        lookup_fault=LookupFault.ANY_DOCUMENT_TYPE,
+    ),
+    SmpVariant(
+        "refusal-without-reason",
+        LOOKUP_ENDPOINT,
+        'Refuses when it should, but answers {"outcome": "refused"} without the "reason" the '
+        "control API requires.",
+        frozenset({"LOOKUP-API-001"}),
+        lookup_fault=LookupFault.REFUSAL_WITHOUT_REASON,
     ),
 )
 

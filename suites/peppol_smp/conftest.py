@@ -68,10 +68,20 @@ class SmpEvidence:
     def http(self, exchanges: Iterable[Any]) -> list[str]:
         refs: list[str] = []
         for ex in exchanges:
-            refs.append(self.store.put(ex.request_message, media_type="message/http", label=f"request {ex.method} {ex.url}"))
+            refs.append(
+                self.store.put(
+                    ex.request_message,
+                    media_type="message/http",
+                    label=f"request {ex.method} {ex.url}",
+                )
+            )
             if ex.response_message:
                 refs.append(
-                    self.store.put(ex.response_message, media_type="message/http", label=f"response to GET {ex.url}: HTTP {ex.status}")
+                    self.store.put(
+                        ex.response_message,
+                        media_type="message/http",
+                        label=f"response to GET {ex.url}: HTTP {ex.status}",
+                    )
                 )
         return refs
 
@@ -127,6 +137,7 @@ def smp_published(smp_driver: Any, smp_network: Any, smp_token: str, smp_claim: 
     smp_network.publish(participants.redirect_target, register=False)
     published = Published(participants)
     published.results["main"] = smp_driver.publish(participants.main)
+    published.results["awkward"] = smp_driver.publish(participants.awkward)
     published.results["redirect"] = smp_driver.publish(participants.redirect)
     return published
 
@@ -139,7 +150,9 @@ def smp_reader(smp_driver: Any) -> Iterator[Any]:
     url = smp_driver.smp_url
     if url is None:
         pytest.fail("the SMP under test did not start or has no URL (see the driver's error)")
-    with SmpReader(url, tls_ca=smp_driver.tls_ca, volatile_headers=smp_driver.volatile_headers) as reader:
+    with SmpReader(
+        url, tls_ca=smp_driver.tls_ca, volatile_headers=smp_driver.volatile_headers
+    ) as reader:
         yield reader
 
 

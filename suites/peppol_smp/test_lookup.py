@@ -30,8 +30,12 @@ CAMPAIGN_BUDGET = 8
 
 def _evidence(smp_evidence: Any, run: Any, label: str) -> list[str]:
     refs = smp_evidence.records(run.answer.exchange)
-    refs.append(smp_evidence.json(run.dns_queries, f"{label}: DNS queries the reference SML received"))
-    refs.append(smp_evidence.json(run.smp_requests, f"{label}: requests the reference SMP received"))
+    refs.append(
+        smp_evidence.json(run.dns_queries, f"{label}: DNS queries the reference SML received")
+    )
+    refs.append(
+        smp_evidence.json(run.smp_requests, f"{label}: requests the reference SMP received")
+    )
     return refs
 
 
@@ -39,7 +43,12 @@ def _answered(checks: Any, run: Any, requirement: str, refs: list[str], scenario
     """Record the control API contract check; False when there is no outcome to judge."""
     answer = run.answer
     if answer.unreachable:
-        checks.errored(requirement, answer.error or "the participant did not answer", evidence=refs, scenario=scenario)
+        checks.errored(
+            requirement,
+            answer.error or "the participant did not answer",
+            evidence=refs,
+            scenario=scenario,
+        )
         return False
     if answer.api_problem:
         checks.failed("LOOKUP-API-001", answer.api_problem, evidence=refs, scenario=scenario)
@@ -49,10 +58,20 @@ def _answered(checks: Any, run: Any, requirement: str, refs: list[str], scenario
 
 
 def _expected(endpoint: Any) -> judge.ExpectedEndpoint:
-    return judge.ExpectedEndpoint(endpoint.endpoint_uri, endpoint.certificate, endpoint.transport_profile)
+    return judge.ExpectedEndpoint(
+        endpoint.endpoint_uri, endpoint.certificate, endpoint.transport_profile
+    )
 
 
-def _found(checks: Any, run: Any, expected: Any, requirement: str, refs: list[str], scenario: str, what: str) -> None:
+def _found(
+    checks: Any,
+    run: Any,
+    expected: Any,
+    requirement: str,
+    refs: list[str],
+    scenario: str,
+    what: str,
+) -> None:
     from harness.peppol.smp.control import certificate_der
 
     a = run.answer
@@ -72,7 +91,8 @@ def _positive(checks: Any, run: Any, case: Any, refs: list[str]) -> None:
 
     path = service_metadata_path(case.receiver, case.document_type).lower()
     reached = any(
-        str(r.get("raw_path", "")).lower() == path and r.get("status") == 200 for r in run.smp_requests
+        str(r.get("raw_path", "")).lower() == path and r.get("status") == 200
+        for r in run.smp_requests
     )
     if run.answer.outcome != "endpoint" and not reached:
         checks.record(case.requirement, Outcome.NOT_APPLICABLE,
@@ -86,14 +106,18 @@ def _positive(checks: Any, run: Any, case: Any, refs: list[str]) -> None:
     _found(checks, run, case.expected, case.requirement, refs, case.id, case.description)
 
 
-def _refused(checks: Any, run: Any, requirement: str, refs: list[str], scenario: str, what: str) -> None:
+def _refused(
+    checks: Any, run: Any, requirement: str, refs: list[str], scenario: str, what: str
+) -> None:
     a = run.answer
     checks.check(a.outcome == "refused", requirement,
                  f"{what}: the AP answered {a.summary} instead of refusing", evidence=refs, scenario=scenario)  # fmt: skip
 
 
 @pytest.mark.requirement("LOOKUP-DNS-001", "LOOKUP-URL-001", "LOOKUP-RES-001", "LOOKUP-API-001")
-def test_published_receiver_is_found(lookup_bench: Any, smp_network: Any, smp_evidence: Any, checks: Any) -> None:
+def test_published_receiver_is_found(
+    lookup_bench: Any, smp_network: Any, smp_evidence: Any, checks: Any
+) -> None:
     """The AP asks the SML for NAPTR at base32(sha256(lowercase(value))).scheme.zone, the SMP for
     /{participant}/services/{documentType} encoded once, and answers the published endpoint."""
     from harness.peppol.smp.identifiers import service_metadata_path
@@ -103,12 +127,18 @@ def test_published_receiver_is_found(lookup_bench: Any, smp_network: Any, smp_ev
     lookup_bench.publish(case)
     run = lookup_bench.ask(case.receiver, case.document_type)
     refs = _evidence(smp_evidence, run, case.id)
-    refs.append(smp_evidence.dns(smp_network.naptr_answer(case.receiver), f"the SML's NAPTR answer for {case.receiver}"))
+    refs.append(
+        smp_evidence.dns(
+            smp_network.naptr_answer(case.receiver), f"the SML's NAPTR answer for {case.receiver}"
+        )
+    )
     if _answered(checks, run, case.requirement, refs, case.id):
         dns_name = participant_dns_name(case.receiver, smp_network.zone)
         for j in (
             judge.judge_dns_queries(run.dns_queries, dns_name),
-            judge.judge_smp_requests(run.smp_requests, service_metadata_path(case.receiver, case.document_type)),
+            judge.judge_smp_requests(
+                run.smp_requests, service_metadata_path(case.receiver, case.document_type)
+            ),
         ):
             checks.record(j.requirement, j.outcome, j.message, evidence=refs, scenario=case.id)
         _found(checks, run, case.expected, case.requirement, refs, case.id, case.description)
@@ -117,7 +147,9 @@ def test_published_receiver_is_found(lookup_bench: Any, smp_network: Any, smp_ev
 
 @pytest.mark.requirement("LOOKUP-RES-002", "LOOKUP-API-001")
 @pytest.mark.parametrize("case_id", ["not-registered", "no-such-document-type"])
-def test_no_endpoint_without_registration_or_metadata(case_id: str, lookup_bench: Any, smp_evidence: Any, checks: Any) -> None:
+def test_no_endpoint_without_registration_or_metadata(
+    case_id: str, lookup_bench: Any, smp_evidence: Any, checks: Any
+) -> None:
     case = lookup_bench.cases()[case_id]
     lookup_bench.publish(case)
     run = lookup_bench.ask(case.receiver, case.document_type)
@@ -129,9 +161,19 @@ def test_no_endpoint_without_registration_or_metadata(case_id: str, lookup_bench
 
 @pytest.mark.requirement("LOOKUP-SIG-001", "LOOKUP-SIG-002", "LOOKUP-SIG-003", "LOOKUP-API-001")
 @pytest.mark.parametrize(
-    "signing", ["unsigned", "corrupt-signature", "tampered", "wrong-ca", "ap-certificate", "expired-certificate"]
+    "signing",
+    [
+        "unsigned",
+        "corrupt-signature",
+        "tampered",
+        "wrong-ca",
+        "ap-certificate",
+        "expired-certificate",
+    ],
 )
-def test_untrusted_metadata_is_refused(signing: str, lookup_bench: Any, smp_evidence: Any, checks: Any) -> None:
+def test_untrusted_metadata_is_refused(
+    signing: str, lookup_bench: Any, smp_evidence: Any, checks: Any
+) -> None:
     """Metadata that is unsigned, changed after signing, signed by a certificate that is not of the
     SMP CA, or by an expired one, gives no endpoint."""
     case = lookup_bench.cases()[f"signing-{signing}"]
@@ -145,7 +187,9 @@ def test_untrusted_metadata_is_refused(signing: str, lookup_bench: Any, smp_evid
 
 @pytest.mark.requirement("LOOKUP-TP-001", "LOOKUP-RES-001", "LOOKUP-API-001")
 @pytest.mark.parametrize("case_id", ["unsupported-transport-only", "supported-transport-second"])
-def test_only_supported_transport_profiles(case_id: str, lookup_bench: Any, smp_evidence: Any, checks: Any) -> None:
+def test_only_supported_transport_profiles(
+    case_id: str, lookup_bench: Any, smp_evidence: Any, checks: Any
+) -> None:
     case = lookup_bench.cases()[case_id]
     lookup_bench.publish(case)
     run = lookup_bench.ask(case.receiver, case.document_type)
@@ -160,7 +204,9 @@ def test_only_supported_transport_profiles(case_id: str, lookup_bench: Any, smp_
 
 @pytest.mark.requirement("LOOKUP-ACT-001", "LOOKUP-RES-001", "LOOKUP-API-001")
 @pytest.mark.parametrize("case_id", ["expired-endpoint-only", "not-yet-active-first"])
-def test_inactive_endpoints_are_ignored(case_id: str, lookup_bench: Any, smp_evidence: Any, checks: Any) -> None:
+def test_inactive_endpoints_are_ignored(
+    case_id: str, lookup_bench: Any, smp_evidence: Any, checks: Any
+) -> None:
     case = lookup_bench.cases()[case_id]
     lookup_bench.publish(case)
     run = lookup_bench.ask(case.receiver, case.document_type)
@@ -174,7 +220,9 @@ def test_inactive_endpoints_are_ignored(case_id: str, lookup_bench: Any, smp_evi
 
 
 @pytest.mark.requirement("LOOKUP-RED-001", "LOOKUP-RES-001", "LOOKUP-API-001")
-@pytest.mark.parametrize("case_id", ["redirect-followed", "redirect-wrong-certificate", "redirect-twice"])
+@pytest.mark.parametrize(
+    "case_id", ["redirect-followed", "redirect-wrong-certificate", "redirect-twice"]
+)
 def test_redirects(case_id: str, lookup_bench: Any, smp_evidence: Any, checks: Any) -> None:
     """A Redirect is followed once, to metadata signed by the certificate it names."""
     case = lookup_bench.cases()[case_id]
@@ -214,10 +262,15 @@ def test_awkward_identifiers_are_found(
     @settings(max_examples=budget, deadline=None, database=None, derandomize=False,
               suppress_health_check=list(HealthCheck), print_blob=False,
               phases=[Phase[p] for p in CAMPAIGN_PHASES])  # fmt: skip
-    @given(receiver=participant_identifiers(suffix=f"-{smp_token}"), document_type=document_type_identifiers())
+    @given(
+        receiver=participant_identifiers(suffix=f"-{smp_token}"),
+        document_type=document_type_identifiers(),
+    )
     def campaign(receiver: Any, document_type: Any) -> None:
         ep = endpoint("https://ap.example.test/awkward", smp_network.ap_certificate_der(), tp)
-        smp_network.publish(Publication.one_service(receiver, document_type, BILLING, [ep]), register=False)
+        smp_network.publish(
+            Publication.one_service(receiver, document_type, BILLING, [ep]), register=False
+        )
         smp_network.register(receiver, lookup_bench.smp_url)
         run = lookup_bench.ask(receiver, document_type)
         a = run.answer

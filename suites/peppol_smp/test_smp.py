@@ -32,7 +32,13 @@ def _record(checks: Any, judgements: Any, refs: list[str], scenario: str) -> Non
                       scenario=scenario, location=j.location)  # fmt: skip
 
 
-def _unpublished(checks: Any, smp_published: Any, names: tuple[str, ...], requirements: tuple[str, ...], scenario: str) -> bool:
+def _unpublished(
+    checks: Any,
+    smp_published: Any,
+    names: tuple[str, ...],
+    requirements: tuple[str, ...],
+    scenario: str,
+) -> bool:
     """Record an error (no judgement possible) when the test participants are not there."""
     reason = smp_published.failure(*names)
     if reason is not None:
@@ -41,12 +47,19 @@ def _unpublished(checks: Any, smp_published: Any, names: tuple[str, ...], requir
 
 
 @pytest.mark.requirement("SMP-API-001")
-def test_test_participants_are_published(smp_published: Any, smp_evidence: Any, checks: Any) -> None:
+def test_test_participants_are_published(
+    smp_published: Any, smp_evidence: Any, checks: Any
+) -> None:
     """publishParticipant answers as the control API says and publishes what it is given."""
     for name, result in smp_published.results.items():
         refs = smp_evidence.records(result.exchange)
         if result.unreachable:
-            checks.errored("SMP-API-001", result.error or "the participant did not answer", evidence=refs, scenario=name)
+            checks.errored(
+                "SMP-API-001",
+                result.error or "the participant did not answer",
+                evidence=refs,
+                scenario=name,
+            )
         elif result.api_problem:
             checks.failed("SMP-API-001", result.api_problem, evidence=refs, scenario=name)
         else:
@@ -57,30 +70,51 @@ def test_test_participants_are_published(smp_published: Any, smp_evidence: Any, 
 
 
 @pytest.mark.requirement("SMP-URL-001", "SMP-URL-002", "SMP-HTTP-002", "SMP-XML-001", "SMP-XML-002")
-def test_service_group(smp_published: Any, smp_reader: Any, smp_evidence: Any, checks: Any) -> None:
-    main = smp_published.participants.main
-    if not _unpublished(checks, smp_published, ("main",), ("SMP-URL-001",), "service-group"):
+@pytest.mark.parametrize("name", ["main", "awkward"])
+def test_service_group(
+    name: str, smp_published: Any, smp_reader: Any, smp_evidence: Any, checks: Any
+) -> None:
+    """``GET /{participant}``: found, XML, schema-valid, about the participant, and its references
+    lead to the metadata of every published document type (``awkward``: a value with ``/ ? # %``)."""
+    publication = getattr(smp_published.participants, name)
+    scenario = f"service-group-{name}"
+    if not _unpublished(checks, smp_published, (name,), ("SMP-URL-001",), scenario):
         inspection = judge.inspect_service_group(
-            smp_reader, main.participant, [s.document_type for s in main.services]
+            smp_reader, publication.participant, [s.document_type for s in publication.services]
         )
-        _record(checks, inspection.judgements, smp_evidence.http(inspection.exchanges), "service-group")
+        _record(checks, inspection.judgements, smp_evidence.http(inspection.exchanges), scenario)
     checks.verify()
 
 
 @pytest.mark.requirement("SMP-URL-001", "SMP-HTTP-002", "SMP-XML-001", "SMP-XML-002",
                          "SMP-SIG-001", "SMP-SIG-002", "SMP-SIG-003")  # fmt: skip
-@pytest.mark.parametrize("document", ["invoice", "credit-note"])
+@pytest.mark.parametrize("document", ["invoice", "credit-note", "awkward"])
 def test_signed_service_metadata(
-    document: str, smp_published: Any, smp_reader: Any, smp_trust: Any, smp_evidence: Any, checks: Any
+    document: str,
+    smp_published: Any,
+    smp_reader: Any,
+    smp_trust: Any,
+    smp_evidence: Any,
+    checks: Any,
 ) -> None:
-    from harness.peppol.smp.scenarios import CREDIT_NOTE, INVOICE
+    """``GET /{participant}/services/{documentType}``: found, XML, schema-valid, signed by a valid
+    certificate of the SMP CA, and the endpoints published (``credit-note`` carries activation and
+    expiration dates; ``awkward`` identifiers hold ``/ ? # % ü`` and a space)."""
+    from harness.peppol.smp.scenarios import AWKWARD_DOCUMENT, CREDIT_NOTE, INVOICE
 
-    main = smp_published.participants.main
+    name = "awkward" if document == "awkward" else "main"
+    publication = getattr(smp_published.participants, name)
     scenario = f"metadata-{document}"
-    if not _unpublished(checks, smp_published, ("main",), ("SMP-URL-001",), scenario):
-        service = main.service(INVOICE if document == "invoice" else CREDIT_NOTE)
+    if not _unpublished(checks, smp_published, (name,), ("SMP-URL-001",), scenario):
+        doc = {"invoice": INVOICE, "credit-note": CREDIT_NOTE, "awkward": AWKWARD_DOCUMENT}[
+            document
+        ]
         inspection = judge.inspect_metadata(
-            smp_reader, main.participant, service, smp_trust, datetime.now(UTC)
+            smp_reader,
+            publication.participant,
+            publication.service(doc),
+            smp_trust,
+            datetime.now(UTC),
         )
         _record(checks, inspection.judgements, smp_evidence.http(inspection.exchanges), scenario)
     checks.verify()
@@ -96,8 +130,9 @@ def test_redirect_is_served_as_published(
     redirect = smp_published.participants.redirect
     if not _unpublished(checks, smp_published, ("redirect",), ("SMP-RED-001",), "redirect"):
         inspection = judge.inspect_metadata(
-            smp_reader, redirect.participant, redirect.services[0], smp_trust, datetime.now(UTC)
-        )
+            smp_reader, redirect.participant, redirect.services[0], smp_trust, datetime.now(UTC),
+            found_requirement="SMP-RED-001",  # an HTTP 3xx instead of the metadata breaks this
+        )  # fmt: skip
         _record(checks, inspection.judgements, smp_evidence.http(inspection.exchanges), "redirect")
     checks.verify()
 
@@ -127,8 +162,16 @@ def test_participant_identifiers_match_case_insensitively(
         if j.requirement in ("SMP-ID-001", "SMP-XML-002"):
             checks.record("SMP-ID-001", j.outcome, j.message, evidence=refs, scenario=scenario)
     metadata = smp_reader.metadata(asked, INVOICE)
-    found = judge.judge_found(metadata, "SMP-ID-001", f"SignedServiceMetadata of {asked} / {INVOICE}")
-    checks.record("SMP-ID-001", found.outcome, found.message, evidence=smp_evidence.http([metadata]), scenario=scenario)
+    found = judge.judge_found(
+        metadata, "SMP-ID-001", f"SignedServiceMetadata of {asked} / {INVOICE}"
+    )
+    checks.record(
+        "SMP-ID-001",
+        found.outcome,
+        found.message,
+        evidence=smp_evidence.http([metadata]),
+        scenario=scenario,
+    )
     checks.verify()
 
 
@@ -144,13 +187,23 @@ def test_document_type_identifiers_match_case_sensitively(
     if not _unpublished(checks, smp_published, ("main",), ("SMP-ID-002",), "document-type-case"):
         other_case = DocumentTypeIdentifier(INVOICE.scheme, INVOICE.value.swapcase())
         ex = smp_reader.metadata(main.participant, other_case)
-        j = judge.judge_not_found(ex, "SMP-ID-002", f"document type {INVOICE} asked as {other_case.value!r}")
-        checks.record(j.requirement, j.outcome, j.message, evidence=smp_evidence.http([ex]), scenario="document-type-case")
+        j = judge.judge_not_found(
+            ex, "SMP-ID-002", f"document type {INVOICE} asked as {other_case.value!r}"
+        )
+        checks.record(
+            j.requirement,
+            j.outcome,
+            j.message,
+            evidence=smp_evidence.http([ex]),
+            scenario="document-type-case",
+        )
     checks.verify()
 
 
 @pytest.mark.requirement("SMP-HTTP-001")
-@pytest.mark.parametrize("case", ["unknown-participant", "unknown-participant-metadata", "unpublished-document-type"])
+@pytest.mark.parametrize(
+    "case", ["unknown-participant", "unknown-participant-metadata", "unpublished-document-type"]
+)
 def test_unknown_resources_are_not_found(
     case: str, smp_published: Any, smp_reader: Any, smp_evidence: Any, checks: Any
 ) -> None:
@@ -161,14 +214,25 @@ def test_unknown_resources_are_not_found(
     from harness.peppol.smp.scenarios import INVOICE
 
     if case == "unknown-participant":
-        ex, what = smp_reader.service_group(participants.unknown), f"ServiceGroup of unknown {participants.unknown}"
+        ex, what = (
+            smp_reader.service_group(participants.unknown),
+            f"ServiceGroup of unknown {participants.unknown}",
+        )
     elif case == "unknown-participant-metadata":
-        ex, what = smp_reader.metadata(participants.unknown, INVOICE), f"metadata of unknown {participants.unknown}"
+        ex, what = (
+            smp_reader.metadata(participants.unknown, INVOICE),
+            f"metadata of unknown {participants.unknown}",
+        )
     else:
         doc = participants.unpublished_document
-        ex, what = smp_reader.metadata(participants.main.participant, doc), f"unpublished document type {doc}"
+        ex, what = (
+            smp_reader.metadata(participants.main.participant, doc),
+            f"unpublished document type {doc}",
+        )
     j = judge.judge_not_found(ex, "SMP-HTTP-001", what)
-    checks.record(j.requirement, j.outcome, j.message, evidence=smp_evidence.http([ex]), scenario=case)
+    checks.record(
+        j.requirement, j.outcome, j.message, evidence=smp_evidence.http([ex]), scenario=case
+    )
     checks.verify()
 
 

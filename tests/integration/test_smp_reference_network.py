@@ -10,6 +10,7 @@ import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -239,8 +240,44 @@ def _ap_answer(net: Network, ap: RunningEndpoint, **extra: Any) -> dict[str, Any
     return dict(httpx.post(ap.url(LOOKUP), json=net.request(**extra), timeout=30).json())
 
 
+def _new_lookup_fault_shows(name: str, net: Network, ap: RunningEndpoint) -> bool:
+    """The lookup variants added with the peppol-smp suites."""
+    if name == "refusal-without-reason":
+        answer = _ap_answer(net, ap)  # nobody is registered
+        return answer["outcome"] == "refused" and "reason" not in answer
+    if name == "ignores-activation-dates":
+        old = PublishedEndpoint(
+            "https://ap.example.test/old", service_expiration_date=datetime(2001, 1, 1, tzinfo=UTC)
+        )
+        net.admin.publish(P, D, PROC, [old])
+        return _ap_answer(net, ap).get("endpoint_url") == old.endpoint_url
+    if name == "any-document-type":
+        net.admin.publish(P, D, PROC, [PublishedEndpoint("https://ap.example.test/as4")])
+        other = DocumentTypeIdentifier.busdox("urn:x:other-document::1.0")
+        return _ap_answer(net, ap, document_type=other)["outcome"] == "endpoint"
+    assert name == "ignores-redirect-certificate"
+    second = net.runtime.start("smp", pki_dir=net.pki_dir)
+    try:
+        with ReferenceNetwork(second.base_url, net.sml.base_url) as other:
+            other.publish(P, D, PROC, [PublishedEndpoint("https://ap.example.test/as4")], register=False)
+        href = second.base_url + service_metadata_path(P, D)
+        net.admin.publish_raw(
+            {"participant": P.uri, "services": [{"document_type": D.uri, "redirect": {"href": href, "certificate_uid": "CN=someone else"}}]}
+        )
+        return _ap_answer(net, ap)["outcome"] == "endpoint"
+    finally:
+        net.runtime.stop(second)
+
+
+NEW_LOOKUP_VARIANTS = frozenset(
+    {"refusal-without-reason", "ignores-activation-dates", "any-document-type", "ignores-redirect-certificate"}
+)
+
+
 def _lookup_fault_shows(name: str, net: Network, ap: RunningEndpoint) -> bool:
     net.admin.reset()
+    if name in NEW_LOOKUP_VARIANTS:
+        return _new_lookup_fault_shows(name, net, ap)
     if name in ("dns-hashes-scheme-and-value", "dns-legacy-md5-cname", "double-encodes-ids"):
         net.admin.publish(P, D, PROC, [PublishedEndpoint("https://ap.example.test/as4")])
         return _ap_answer(net, ap)["outcome"] == "refused"
@@ -278,6 +315,10 @@ def test_every_lookup_variant_shows_its_fault_through_the_network(
 def _smp_fault_shows(name: str, net: Network, smp: RunningEndpoint) -> bool:
     """Observed the way a suite would: through the good AP's lookup, or the SMP's own answers."""
     net.admin.reset()
+    if name == "publish-answers-text":
+        body = {"participant": P.uri, "services": [{"document_type": D.uri, "processes": [{"process": PROC.uri, "endpoints": [{"transport_profile": TRANSPORT_AS4_V2, "endpoint_url": "https://ap.example.test/as4"}]}]}]}
+        r = httpx.post(smp.url("/conformance/v1/peppol-smp/participants"), json=body, timeout=30)
+        return r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     with ReferenceNetwork(smp.base_url, net.sml.base_url) as admin:
         admin.publish(P, D, PROC, [PublishedEndpoint("https://ap.example.test/as4")])
     expected_refusal = {
@@ -290,6 +331,22 @@ def _smp_fault_shows(name: str, net: Network, smp: RunningEndpoint) -> bool:
     if name in expected_refusal:
         answer = _ap_answer(net, net.ap)
         return answer.get("reason") == expected_refusal[name]
+    if name == "case-insensitive-document-types":
+        other = DocumentTypeIdentifier(D.scheme, D.value.swapcase())
+        return httpx.get(smp.url(service_metadata_path(P, other)), timeout=30).status_code == 200
+    if name == "drops-service-dates":
+        return _smp_drops_dates(net, smp)
+    if name == "http-redirect":
+        href = "http://other-smp.test" + service_metadata_path(P, D)
+        with ReferenceNetwork(smp.base_url, net.sml.base_url) as admin:
+            admin.publish_raw({"participant": P.uri, "services": [{"document_type": D.uri, "redirect": {"href": href, "certificate_uid": "CN=x"}}]})
+        r = httpx.get(smp.url(service_metadata_path(P, D)), timeout=30)
+        return r.status_code == 301 and r.headers.get("location") == href
+    if name == "decodes-path-twice":
+        awkward = ParticipantIdentifier.peppol("0195:100%20/x")
+        with ReferenceNetwork(smp.base_url, net.sml.base_url) as admin:
+            admin.publish(awkward, D, PROC, [PublishedEndpoint("https://ap.example.test/as4")])
+        return httpx.get(smp.url(service_group_path(awkward)), timeout=30).status_code == 404
     if name == "case-sensitive-participants":
         lower = ParticipantIdentifier.peppol(P.value.lower())
         return httpx.get(smp.url(service_group_path(lower)), timeout=30).status_code == 404
@@ -302,6 +359,17 @@ def _smp_fault_shows(name: str, net: Network, smp: RunningEndpoint) -> bool:
     assert name == "no-404-for-unknown-participant"
     nobody = ParticipantIdentifier.peppol("0195:NOBODY")
     return httpx.get(smp.url(service_group_path(nobody)), timeout=30).status_code == 200
+
+
+def _smp_drops_dates(net: Network, smp: RunningEndpoint) -> bool:
+    from harness.peppol.smp.smp_xml import parse_signed_service_metadata
+
+    until = datetime(2999, 1, 1, tzinfo=UTC)
+    with ReferenceNetwork(smp.base_url, net.sml.base_url) as admin:
+        admin.publish(P, D, PROC, [PublishedEndpoint("https://ap.example.test/as4", service_expiration_date=until)])
+    md = parse_signed_service_metadata(httpx.get(smp.url(service_metadata_path(P, D)), timeout=30).content)
+    assert md.information is not None
+    return md.information.processes[0].endpoints[0].service_expiration_date is None
 
 
 @pytest.mark.parametrize("name", sorted(SMP_VARIANTS))

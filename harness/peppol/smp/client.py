@@ -156,6 +156,12 @@ class LookupFaults:
     check_transport_profile: bool = True
     #: True: identifiers in the SMP request path are percent-encoded twice.
     double_encode_ids: bool = False
+    #: False: a redirect's destination need not be signed by the certificate it names.
+    check_redirect_certificate: bool = True
+    #: False: ServiceActivationDate / ServiceExpirationDate are ignored.
+    check_activation: bool = True
+    #: True: with no metadata for the document type, another one of the ServiceGroup is used.
+    any_document_type: bool = False
 
 
 class SmpClient:
@@ -365,7 +371,15 @@ class SmpClient:
         trail: list[Exchange] = []
         location = self.locate(request, trail)
         url = self.metadata_url(location.smp_url, request.receiver, request.document_type)
-        metadata, signer = self.fetch_signed(url, request, trail)
+        fallback = False
+        try:
+            metadata, signer = self.fetch_signed(url, request, trail)
+        except LookupRefused as exc:
+            if exc.refusal is not Refusal.NO_SERVICE or not self.faults.any_document_type:
+                raise
+            # Known-bad: any document type the receiver's ServiceGroup lists will do.
+            url, metadata, signer = self._any_service(location.smp_url, request, trail)
+            fallback = True
         redirected_to: str | None = None
         if metadata.redirect is not None:
             redirect = metadata.redirect
@@ -378,7 +392,11 @@ class SmpClient:
                     " not follow a second redirect",
                     trail,
                 )
-            if signer is not None and not certificate_matches_uid(signer, redirect.certificate_uid):
+            if (
+                self.faults.check_redirect_certificate
+                and signer is not None
+                and not certificate_matches_uid(signer, redirect.certificate_uid)
+            ):
                 raise LookupRefused(
                     Refusal.REDIRECT_REFUSED,
                     f"the metadata at {redirect.href} is signed by {signer.subject.rfc4514_string()},"
@@ -387,7 +405,9 @@ class SmpClient:
                 )
         info = metadata.information
         assert info is not None
-        if info.participant != request.receiver or info.document_type != request.document_type:
+        if info.participant != request.receiver or (
+            info.document_type != request.document_type and not fallback
+        ):
             raise LookupRefused(
                 Refusal.INVALID_METADATA,
                 f"the metadata at {url} is about {info.participant} / {info.document_type}, not the"
@@ -406,6 +426,26 @@ class SmpClient:
             redirected_to=redirected_to,
             exchanges=tuple(trail),
         )
+
+    def _any_service(
+        self, smp_url: str, request: LookupRequest, trail: list[Exchange]
+    ) -> tuple[str, ServiceMetadata, x509.Certificate | None]:
+        """Known-bad fallback: the first metadata the receiver's ServiceGroup references."""
+        from harness.peppol.smp.smp_xml import parse_document, read_service_group
+
+        url = smp_url + service_group_path(request.receiver)
+        status, _, body = self.get(url, trail)
+        if status != 200:
+            raise LookupRefused(Refusal.NO_SERVICE, f"GET {url}: HTTP {status}", trail)
+        try:
+            group = read_service_group(parse_document(body, name=url))
+        except (SmpDocumentError, UntrustedInputError) as exc:
+            raise LookupRefused(Refusal.INVALID_METADATA, str(exc), trail) from None
+        if not group.references:
+            raise LookupRefused(Refusal.NO_SERVICE, f"{url} references no metadata", trail)
+        href = group.references[0]
+        metadata, signer = self.fetch_signed(href, request, trail)
+        return href, metadata, signer
 
     def choose_endpoint(
         self, processes: Sequence[Process], request: LookupRequest, trail: Sequence[Exchange] = ()
@@ -446,8 +486,11 @@ class SmpClient:
         active = [
             (rank, p, e)
             for rank, p, e in supported
-            if (e.service_activation_date is None or _aware(e.service_activation_date) <= at)
-            and (e.service_expiration_date is None or at <= _aware(e.service_expiration_date))
+            if not self.faults.check_activation
+            or (
+                (e.service_activation_date is None or _aware(e.service_activation_date) <= at)
+                and (e.service_expiration_date is None or at <= _aware(e.service_expiration_date))
+            )
         ]
         if not active:
             raise LookupRefused(

@@ -103,7 +103,10 @@ class Publication:
                 info = s.information
                 assert info is not None
                 item["processes"] = [
-                    {"process": p.process.uri, "endpoints": [_endpoint_json(e) for e in p.endpoints]}
+                    {
+                        "process": p.process.uri,
+                        "endpoints": [_endpoint_json(e) for e in p.endpoints],
+                    }
                     for p in info.processes
                 ]
             if with_signing:
@@ -189,9 +192,7 @@ def endpoint_differences(published: Endpoint, served: Endpoint) -> list[str]:
     return out
 
 
-def information_differences(
-    published: ServiceInformation, served: ServiceInformation
-) -> list[str]:
+def information_differences(published: ServiceInformation, served: ServiceInformation) -> list[str]:
     """How served ServiceInformation differs from what was published (empty: the same)."""
     out: list[str] = []
     if served.participant != published.participant:
@@ -210,7 +211,10 @@ def information_differences(
                 f" {len(proc.endpoints)}"
             )
         for i, (p_ep, s_ep) in enumerate(zip(proc.endpoints, got.endpoints, strict=False)):
-            out.extend(f"process {proc.process} endpoint {i + 1}: {d}" for d in endpoint_differences(p_ep, s_ep))
+            out.extend(
+                f"process {proc.process} endpoint {i + 1}: {d}"
+                for d in endpoint_differences(p_ep, s_ep)
+            )
     out.extend(f"process {p} was not published" for p in served_procs)
     return out
 

@@ -246,7 +246,9 @@ def judge_content(
     if service.redirect is not None:
         red = served.redirect
         if red is None:
-            return _fail(SMP_REDIRECT, f"{what} has ServiceInformation, but a Redirect was published")
+            return _fail(
+                SMP_REDIRECT, f"{what} has ServiceInformation, but a Redirect was published"
+            )
         diffs = []
         if red.href != service.redirect.href:
             diffs.append(f"href {red.href!r}, published {service.redirect.href!r}")
@@ -325,7 +327,9 @@ def _reference_problems(
             continue
         segments = parts.path.split("/")
         if len(segments) < 4 or segments[-2] != "services":
-            problems.append(f"reference {href!r} is not .../{{participant}}/services/{{documentType}}")
+            problems.append(
+                f"reference {href!r} is not .../{{participant}}/services/{{documentType}}"
+            )
             continue
         try:
             ref_participant = parse_participant_segment(segments[-3])
@@ -359,7 +363,9 @@ def judge_dns_queries(
 ) -> Judgement:
     """The AP asked the SML for the NAPTR of ``expected_name`` (and not for other names of the
     participant, such as the retired CNAME form)."""
-    asked = [(str(q.get("qname", "")).rstrip(".").lower(), str(q.get("qtype", ""))) for q in queries]
+    asked = [
+        (str(q.get("qname", "")).rstrip(".").lower(), str(q.get("qtype", ""))) for q in queries
+    ]
     wanted = expected_name.rstrip(".").lower()
     if (wanted, "NAPTR") in asked:
         return _pass(requirement)
@@ -412,7 +418,9 @@ def judge_found_endpoint(
     if endpoint_url != expected.endpoint_url:
         diffs.append(f"endpoint_url {endpoint_url!r}, expected {expected.endpoint_url!r}")
     if transport_profile != expected.transport_profile:
-        diffs.append(f"transport_profile {transport_profile!r}, expected {expected.transport_profile!r}")
+        diffs.append(
+            f"transport_profile {transport_profile!r}, expected {expected.transport_profile!r}"
+        )
     if certificate_der != expected.certificate:
         diffs.append("certificate is not the one in the metadata")
     if diffs:

@@ -92,7 +92,10 @@ class SmpReader:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -123,7 +126,15 @@ class SmpReader:
         try:
             request = self._client.build_request("GET", url)
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
-            return HttpExchange("GET", url, None, "", b"", f"GET {url}\r\n".encode(), error=f"not a usable URL: {exc}")
+            return HttpExchange(
+                "GET",
+                url,
+                None,
+                "",
+                b"",
+                f"GET {url}\r\n".encode(),
+                error=f"not a usable URL: {exc}",
+            )
         sent = self._message_of_request(request)
         try:
             response = self._client.send(request, stream=True)

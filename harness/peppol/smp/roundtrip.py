@@ -69,7 +69,9 @@ def round_trip(
     from harness.peppol.smp.smp_xml import parse_document, read_service_metadata
 
     def done(requirement: str, outcome: Outcome, message: str, **kw: Any) -> RoundTrip:
-        return RoundTrip(participant, document_type, failure=Judgement(requirement, outcome, message), **kw)
+        return RoundTrip(
+            participant, document_type, failure=Judgement(requirement, outcome, message), **kw
+        )
 
     ep = endpoint("https://ap.example.test/round-trip", ap_certificate, transport_profile)
     publication = Publication.one_service(participant, document_type, BILLING, [ep])
@@ -84,8 +86,14 @@ def round_trip(
         network.register(participant, reader.base_url)
         location = resolve_smp_url(participant, network.zone, network.dns)
     except (SmlLookupError, OSError) as exc:
-        return done("SMP-URL-001", Outcome.ERROR, f"the harness's SML failed: {exc}", records=records)
-    records += (EvidenceRecord(f"NAPTR answer for {location.dns_name}", location.answer.wire, "application/dns-message"),)
+        return done(
+            "SMP-URL-001", Outcome.ERROR, f"the harness's SML failed: {exc}", records=records
+        )
+    records += (
+        EvidenceRecord(
+            f"NAPTR answer for {location.dns_name}", location.answer.wire, "application/dns-message"
+        ),
+    )
     if location.smp_url != reader.base_url:
         return done("SMP-URL-001", Outcome.ERROR,
                     f"the harness's SML named {location.smp_url}, not {reader.base_url}", records=records)  # fmt: skip
@@ -96,14 +104,26 @@ def round_trip(
     exchanges = (ex,)
     what = f"SignedServiceMetadata of {asked} / {document_type}"
     if ex.status is None:
-        return done(requirement, Outcome.ERROR, f"{what}: no answer ({ex.error})", exchanges=exchanges, records=records)
+        return done(
+            requirement,
+            Outcome.ERROR,
+            f"{what}: no answer ({ex.error})",
+            exchanges=exchanges,
+            records=records,
+        )
     if ex.status != 200:
         return done(requirement, Outcome.FAIL, f"{what}: {ex.summary}, expected 200 for a published resource",
                     exchanges=exchanges, records=records)  # fmt: skip
     try:
         served = read_service_metadata(parse_document(ex.body, name=what))
     except SmpDocumentError as exc:
-        return done("SMP-XML-002", Outcome.FAIL, f"{what} cannot be read: {exc}", exchanges=exchanges, records=records)
+        return done(
+            "SMP-XML-002",
+            Outcome.FAIL,
+            f"{what} cannot be read: {exc}",
+            exchanges=exchanges,
+            records=records,
+        )
     info = served.information
     published = publication.services[0].information
     assert published is not None

@@ -46,6 +46,13 @@ ORDER = DocumentTypeIdentifier.busdox(
     "urn:oasis:names:specification:ubl:schema:xsd:Order-2::Order"
     "##urn:fdc:peppol.eu:poacc:trns:order:3::2.1"
 )
+#: A document type whose value holds characters that must be percent-encoded in a URL path
+#: (``#``, ``/``, ``%``, a space, an ISO-8859-1 letter) -- still a valid identifier.
+AWKWARD_DOCUMENT = DocumentTypeIdentifier.busdox(
+    "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice"
+    "##urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+    "#conformance harness/100%25 ü::2.1"
+)
 BILLING = ProcessIdentifier.cenbii(BIS_BILLING_PROCESS)
 #: ICD of the test participants' values (9915: also the Peppol test scheme).
 TEST_ICD = "9915"
@@ -90,6 +97,8 @@ class SmpTestParticipants:
 
     #: Two document types; INVOICE with one AS4 endpoint, CREDIT_NOTE with activation/expiration.
     main: Publication
+    #: A value with URL-reserved characters (``/ ? # % & = +``) and AWKWARD_DOCUMENT.
+    awkward: Publication
     #: INVOICE as a Redirect to ``redirect_target`` at the harness's reference SMP.
     redirect: Publication
     #: Published at the harness's reference SMP (where the redirect points).
@@ -100,7 +109,7 @@ class SmpTestParticipants:
     @property
     def publications(self) -> tuple[Publication, ...]:
         """Everything to publish on the SMP under test."""
-        return (self.main, self.redirect)
+        return (self.main, self.awkward, self.redirect)
 
 
 def smp_test_participants(
@@ -129,19 +138,32 @@ def smp_test_participants(
             PublishedService(CREDIT_NOTE, _info(main, CREDIT_NOTE, credit_ep)),
         ),
     )
+    awkward_id = harness_participant(token, "Awk/ward?#%20&=+:x")
+    awkward = Publication.one_service(
+        awkward_id,
+        AWKWARD_DOCUMENT,
+        BILLING,
+        [endpoint(f"https://ap.example.test/{token}/awkward", ap_certificate, transport_profile)],
+    )
     redirected = harness_participant(token, "Redirected")
     target = Publication.one_service(
         redirected,
         INVOICE,
         BILLING,
-        [endpoint(f"https://ap.example.test/{token}/redirected", ap_certificate, transport_profile)],
+        [
+            endpoint(
+                f"https://ap.example.test/{token}/redirected", ap_certificate, transport_profile
+            )
+        ],
     )
     href = redirect_smp_url.rstrip("/") + service_metadata_path(redirected, INVOICE)
     redirect = Publication(
         redirected,
         (PublishedService(INVOICE, ServiceMetadata(Redirect(href, redirect_certificate_uid))),),
     )
-    return SmpTestParticipants(main_pub, redirect, target, harness_participant(token, "Unknown"))
+    return SmpTestParticipants(
+        main_pub, awkward, redirect, target, harness_participant(token, "Unknown")
+    )
 
 
 def _info(
@@ -237,19 +259,41 @@ def lookup_cases(
             pubs = (("main", pub),)
         cases.append(
             LookupCase(
-                case_id, requirement, description, receiver, INVOICE, pubs, register, expect, expected
+                case_id,
+                requirement,
+                description,
+                receiver,
+                INVOICE,
+                pubs,
+                register,
+                expect,
+                expected,
             )
         )
 
     found = ep("found")
-    add("found", "LOOKUP-RES-001", "a receiver published correctly", [found], expect="endpoint", expected=found)
+    add(
+        "found",
+        "LOOKUP-RES-001",
+        "a receiver published correctly",
+        [found],
+        expect="endpoint",
+        expected=found,
+    )
     add("not-registered", "LOOKUP-RES-002", "a receiver not registered in the SML", None,
         expect="refused", register=False)  # fmt: skip
     add("no-such-document-type", "LOOKUP-RES-002",
         "a registered receiver whose SMP has no metadata for the document type", [ep("credit")],
         expect="refused", published_type=CREDIT_NOTE)  # fmt: skip
     for signing, requirement, description in SIGNING_FAULTS:
-        add(f"signing-{signing}", requirement, description, [ep(signing)], expect="refused", signing=signing)
+        add(
+            f"signing-{signing}",
+            requirement,
+            description,
+            [ep(signing)],
+            expect="refused",
+            signing=signing,
+        )
     add("unsupported-transport-only", "LOOKUP-TP-001",
         f"a receiver with only an endpoint of transport profile {unsupported}",
         [ep("unsupported", unsupported)], expect="refused")  # fmt: skip
@@ -285,10 +329,16 @@ def lookup_cases(
             at_second = Publication.one_service(receiver, INVOICE, BILLING, [final])
         cases.append(
             LookupCase(
-                case_id, "LOOKUP-RED-001", description, receiver, INVOICE,
-                (("main", at_main), ("second", at_second)), True, expect,
+                case_id,
+                "LOOKUP-RED-001",
+                description,
+                receiver,
+                INVOICE,
+                (("main", at_main), ("second", at_second)),
+                True,
+                expect,
                 final if expect == "endpoint" else None,
-            )  # fmt: skip
+            )
         )
 
     redirect_case("redirect-followed", "metadata redirected once to another SMP",

@@ -24,9 +24,8 @@ ICDS = ("0088", "0192", "0195", "0208", "9925")
 #: Characters that need percent-encoding in a URL path segment, or look like they might.
 AWKWARD = "/?#%+&:=;@ ~!$'()*,[]<>^`{|}\\\""
 _ASCII = st.characters(min_codepoint=0x21, max_codepoint=0x7E) | st.sampled_from(AWKWARD)
-_LATIN1 = (
-    st.characters(min_codepoint=0x20, max_codepoint=0x7E)
-    | st.sampled_from(["é", "ü", "ß", "Ø", "#", "::", "%20", "%3A", "/"])
+_LATIN1 = st.characters(min_codepoint=0x20, max_codepoint=0x7E) | st.sampled_from(
+    ["é", "ü", "ß", "Ø", "#", "::", "%20", "%3A", "/"]
 )
 
 

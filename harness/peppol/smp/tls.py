@@ -28,7 +28,10 @@ def judge_https(reader: SmpReader, participant: ParticipantIdentifier) -> Inspec
 
     base = urlsplit(reader.base_url)
     if base.scheme != "https":
-        return Inspection((), (Judgement(SMP_TLS, Outcome.FAIL, f"the SMP URL {reader.base_url} is not https://"),))
+        return Inspection(
+            (),
+            (Judgement(SMP_TLS, Outcome.FAIL, f"the SMP URL {reader.base_url} is not https://"),),
+        )
     out: list[Judgement] = []
     exchanges: list[HttpExchange] = []
     ex = reader.service_group(participant)
@@ -36,14 +39,20 @@ def judge_https(reader: SmpReader, participant: ParticipantIdentifier) -> Inspec
     if ex.status is None:
         error = ex.error or ""
         if any(w in error.lower() for w in _TLS_WORDS):
-            out.append(Judgement(SMP_TLS, Outcome.FAIL, f"TLS with {reader.base_url} failed: {error}"))
+            out.append(
+                Judgement(SMP_TLS, Outcome.FAIL, f"TLS with {reader.base_url} failed: {error}")
+            )
         else:
-            out.append(Judgement(SMP_TLS, Outcome.ERROR, f"the SMP did not answer over HTTPS: {error}"))
+            out.append(
+                Judgement(SMP_TLS, Outcome.ERROR, f"the SMP did not answer over HTTPS: {error}")
+            )
         return Inspection(tuple(exchanges), tuple(out))
     if ex.tls_version in TLS_VERSIONS:
         out.append(Judgement(SMP_TLS, Outcome.PASS, f"served over {ex.tls_version}"))
     else:
-        out.append(Judgement(SMP_TLS, Outcome.FAIL, f"negotiated {ex.tls_version}, not TLS 1.2 or later"))
+        out.append(
+            Judgement(SMP_TLS, Outcome.FAIL, f"negotiated {ex.tls_version}, not TLS 1.2 or later")
+        )
     if ex.status == 200:
         try:
             group = read_service_group(parse_document(ex.body, name="ServiceGroup"))
@@ -52,7 +61,9 @@ def judge_https(reader: SmpReader, participant: ParticipantIdentifier) -> Inspec
         if group is not None:
             plain = [h for h in group.references if urlsplit(h).scheme != "https"]
             out.append(
-                Judgement(SMP_TLS, Outcome.FAIL, f"ServiceGroup references are not HTTPS: {plain[:3]}")
+                Judgement(
+                    SMP_TLS, Outcome.FAIL, f"ServiceGroup references are not HTTPS: {plain[:3]}"
+                )
                 if plain
                 else Judgement(SMP_TLS, Outcome.PASS, "every ServiceGroup reference is https://")
             )
@@ -64,7 +75,19 @@ def judge_https(reader: SmpReader, participant: ParticipantIdentifier) -> Inspec
         plain_ex = reader.get(url)
         exchanges.append(plain_ex)
         if plain_ex.status == 200:
-            out.append(Judgement(SMP_TLS, Outcome.FAIL, f"the ServiceGroup is also served over plain HTTP at {url}"))
+            out.append(
+                Judgement(
+                    SMP_TLS,
+                    Outcome.FAIL,
+                    f"the ServiceGroup is also served over plain HTTP at {url}",
+                )
+            )
         else:
-            out.append(Judgement(SMP_TLS, Outcome.PASS, f"plain HTTP at {url}: {plain_ex.status or plain_ex.error}"))
+            out.append(
+                Judgement(
+                    SMP_TLS,
+                    Outcome.PASS,
+                    f"plain HTTP at {url}: {plain_ex.status or plain_ex.error}",
+                )
+            )
     return Inspection(tuple(exchanges), tuple(out))
