@@ -203,7 +203,7 @@ def _errors() -> tuple[type[BaseException], ...]:
     return (_sdk().errors.DockerException, OSError)
 
 
-def connect(timeout: float = 10.0) -> Any:
+def connect(timeout: float = 180.0) -> Any:
     """A docker SDK client connected to the engine of the environment (``DOCKER_HOST`` ...).
 
     Raises :class:`DockerUnavailableError` saying what is missing and how to get it.
