@@ -13,7 +13,7 @@ import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from harness import __version__
 from harness.peppol.smp.identifiers import (
@@ -22,6 +22,9 @@ from harness.peppol.smp.identifiers import (
     service_group_path,
     service_metadata_path,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 MAX_BODY = 10 * 2**20
 DEFAULT_TIMEOUT = 10.0
@@ -71,6 +74,7 @@ class SmpReader:
         timeout: float = DEFAULT_TIMEOUT,
         tls_ca: Path | None = None,
         volatile_headers: tuple[str, ...] = (),
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         import httpx
 
@@ -83,6 +87,7 @@ class SmpReader:
             trust_env=False,
             verify=tls_context(tls_ca),
             headers={"User-Agent": USER_AGENT, "Accept": "text/xml, application/xml"},
+            transport=transport,  # None: the network (a mock transport in the harness's tests)
         )
 
     def close(self) -> None:

@@ -1,0 +1,259 @@
+"""The peppol-smp judges against the reference SMP in process (an httpx mock transport over
+ReferenceSmp.read): a good SMP passes every judgement, each known-bad SMP fails exactly its
+requirement, and the control API bodies match the OpenAPI contract."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from harness.drivers import control_api
+from harness.peppol.smp import judge
+from harness.peppol.smp.client import LookupRequest
+from harness.peppol.smp.control import (
+    certificate_der,
+    certificate_pem,
+    lookup_request_json,
+)
+from harness.peppol.smp.identifiers import service_metadata_path
+from harness.peppol.smp.reader import SmpReader
+from harness.peppol.smp.scenarios import (
+    AWKWARD_DOCUMENT,
+    CREDIT_NOTE,
+    INVOICE,
+    SmpTestParticipants,
+    lookup_cases,
+    smp_test_participants,
+)
+from harness.peppol.smp.signing import TrustAnchors
+from harness.peppol.smp.smp_xml import TRANSPORT_AS4_V2
+from harness.pki import TestPki, init_pki
+from harness.reference.smp import ReferenceCredentials, ReferenceSmp, prepare_pki
+from harness.reference.smp_variants import GOOD_SMP, get_smp_variant
+from harness.report.model import Outcome
+
+BASE = "http://smp.test"
+UID = "CN=PSG000001"
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
+    directory = tmp_path_factory.mktemp("pki")
+    pki = init_pki(directory)
+    prepare_pki(directory)
+    return pki
+
+
+def ap_der(pki: TestPki) -> bytes:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return pki["ap"].certificate.public_bytes(Encoding.DER)
+
+
+def participants(pki: TestPki) -> SmpTestParticipants:
+    return smp_test_participants(
+        "t0k3n", ap_der(pki), TRANSPORT_AS4_V2, redirect_smp_url="http://other.test",
+        redirect_certificate_uid=UID,
+    )  # fmt: skip
+
+
+def reader_for(smp: ReferenceSmp) -> SmpReader:
+    def handle(request: httpx.Request) -> httpx.Response:
+        raw = request.url.raw_path.decode("ascii").split("?")[0]
+        status, media_type, body = smp.read(raw, f"{request.url.scheme}://{request.url.host}")
+        headers = {"content-type": media_type}
+        if status == 301:
+            headers["location"] = body.decode()
+        return httpx.Response(status, headers=headers, content=body)
+
+    return SmpReader(BASE, transport=httpx.MockTransport(handle))
+
+
+@pytest.fixture
+def published(pki: TestPki) -> Iterator[tuple[SmpTestParticipants, dict[str, SmpReader]]]:
+    """The test participants published on a good SMP and on each known-bad one."""
+    creds = ReferenceCredentials(pki.directory)
+    test = participants(pki)
+    readers: dict[str, SmpReader] = {}
+    names = ("good", "unsigned-metadata", "corrupt-signature", "wrong-signing-certificate",
+             "expired-signing-certificate", "double-encoded-references", "wrong-content-type",
+             "schema-order", "drops-service-dates", "http-redirect", "decodes-path-twice")  # fmt: skip
+    for name in names:
+        smp = ReferenceSmp(get_smp_variant(name), creds)
+        for pub in test.publications:
+            smp.publish(pub.to_json())
+        readers[name] = reader_for(smp)
+    yield test, readers
+    for r in readers.values():
+        r.close()
+
+
+def failed(inspection: judge.Inspection) -> set[str]:
+    return {j.requirement for j in inspection.judgements if j.outcome is Outcome.FAIL}
+
+
+def inspect_all(test: SmpTestParticipants, reader: SmpReader, trust: TrustAnchors) -> set[str]:
+    now = datetime.now(UTC)
+    out: set[str] = set()
+    for pub in (test.main, test.awkward):
+        out |= failed(
+            judge.inspect_service_group(
+                reader, pub.participant, [s.document_type for s in pub.services]
+            )
+        )
+        for service in pub.services:
+            out |= failed(judge.inspect_metadata(reader, pub.participant, service, trust, now))
+    red = test.redirect
+    out |= failed(judge.inspect_metadata(reader, red.participant, red.services[0], trust, now,
+                                         found_requirement="SMP-RED-001"))  # fmt: skip
+    return out
+
+
+def trust_of(pki: TestPki) -> TrustAnchors:
+    return TrustAnchors((pki.authority("smp-ca").certificate,))
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("good", set()),
+        ("unsigned-metadata", {"SMP-SIG-001", "SMP-XML-001"}),
+        ("corrupt-signature", {"SMP-SIG-001"}),
+        ("wrong-signing-certificate", {"SMP-SIG-002"}),
+        ("expired-signing-certificate", {"SMP-SIG-003"}),
+        ("double-encoded-references", {"SMP-URL-002"}),
+        ("wrong-content-type", {"SMP-HTTP-002"}),
+        ("schema-order", {"SMP-XML-001"}),
+        ("drops-service-dates", {"SMP-XML-002"}),
+        ("http-redirect", {"SMP-RED-001"}),
+        ("decodes-path-twice", {"SMP-URL-001"}),
+    ],
+)
+def test_each_smp_fault_fails_exactly_its_requirement(
+    name: str,
+    expected: set[str],
+    published: tuple[SmpTestParticipants, dict[str, SmpReader]],
+    pki: TestPki,
+) -> None:
+    test, readers = published
+    assert inspect_all(test, readers[name], trust_of(pki)) == expected
+
+
+def test_unsigned_metadata_leaves_the_certificate_not_applicable(
+    published: tuple[SmpTestParticipants, dict[str, SmpReader]], pki: TestPki
+) -> None:
+    test, readers = published
+    inspection = judge.inspect_metadata(
+        readers["unsigned-metadata"], test.main.participant, test.main.service(INVOICE),
+        trust_of(pki), datetime.now(UTC),
+    )  # fmt: skip
+    outcomes = {j.requirement: j.outcome for j in inspection.judgements}
+    assert outcomes["SMP-SIG-002"] is outcomes["SMP-SIG-003"] is Outcome.NOT_APPLICABLE
+    assert inspection.exchanges[0].request_message.startswith(
+        b"GET /iso6523-actorid-upis%3A%3A9915%3A"
+    )
+
+
+def test_awkward_identifiers_are_asked_encoded_once(
+    published: tuple[SmpTestParticipants, dict[str, SmpReader]],
+) -> None:
+    test, readers = published
+    ex = readers["good"].metadata(test.awkward.participant, AWKWARD_DOCUMENT)
+    assert ex.status == 200
+    assert ex.request_message.split(b" ")[1].decode() == service_metadata_path(
+        test.awkward.participant, AWKWARD_DOCUMENT
+    )
+    assert "%2Fward%3F%23%2520" in ex.url and "100%2525%20%C3%BC" in ex.url
+
+
+def test_not_found_and_transport_errors(
+    published: tuple[SmpTestParticipants, dict[str, SmpReader]],
+) -> None:
+    test, readers = published
+    ex = readers["good"].metadata(test.main.participant, test.unpublished_document)
+    assert judge.judge_not_found(ex, "SMP-HTTP-001", "x").outcome is Outcome.PASS
+    assert judge.judge_found(ex, "SMP-URL-001", "x").outcome is Outcome.FAIL
+    with SmpReader("http://127.0.0.1:9", timeout=2) as nowhere:
+        down = nowhere.service_group(test.main.participant)
+    assert down.status is None and down.error
+    assert judge.judge_found(down, "SMP-URL-001", "x").outcome is Outcome.ERROR
+
+
+def test_publication_and_lookup_bodies_follow_the_control_api(pki: TestPki) -> None:
+    test = participants(pki)
+    publish_schema = control_api.operation("POST", control_api.SMP_PUBLISH)["requestBody"]
+    schema = publish_schema["content"]["application/json"]["schema"]
+    for pub in (*test.publications, test.redirect_target):
+        assert control_api.json_problem(schema, pub.to_json()) is None
+        assert "signing" not in str(pub.to_json())
+    assert pub.to_json(with_signing=True)["services"][0]["signing"] == "smp"
+    request = LookupRequest(
+        test.main.participant, CREDIT_NOTE, "sml.conformance.test", "127.0.0.1:53",
+        trust_of(pki), (TRANSPORT_AS4_V2,),
+    )  # fmt: skip
+    lookup_schema = control_api.operation("POST", control_api.SMP_LOOKUP)["requestBody"]
+    body = lookup_request_json(request)
+    assert (
+        control_api.json_problem(lookup_schema["content"]["application/json"]["schema"], body)
+        is None
+    )
+    assert body["smp_trust_anchors"][0].startswith("-----BEGIN CERTIFICATE-----")
+    der = ap_der(pki)
+    assert certificate_der(certificate_pem(der)) == der and certificate_der("nonsense") is None
+
+
+def test_lookup_answers_are_judged_by_the_contract() -> None:
+    path = control_api.SMP_LOOKUP
+    ok = b'{"outcome": "refused", "reason": "bad-signature", "message": "x"}'
+    assert control_api.response_problem("POST", path, 200, "application/json", ok) is None
+    no_reason = b'{"outcome": "refused", "message": "x"}'
+    assert control_api.response_problem("POST", path, 200, "application/json", no_reason)
+    no_cert = b'{"outcome": "endpoint", "endpoint_url": "https://x", "transport_profile": "p"}'
+    assert control_api.response_problem("POST", path, 200, "application/json", no_cert)
+
+
+def test_traffic_judges() -> None:
+    name = "abc.iso6523-actorid-upis.sml.conformance.test"
+    assert (
+        judge.judge_dns_queries([{"qname": name + ".", "qtype": "NAPTR"}], name).outcome
+        is Outcome.PASS
+    )
+    wrong = judge.judge_dns_queries([{"qname": "b-1.x", "qtype": "CNAME"}], name)
+    assert wrong.outcome is Outcome.FAIL and "CNAME b-1.x" in wrong.message
+    assert judge.judge_smp_requests([], "/a").outcome is Outcome.NOT_APPLICABLE
+    double = judge.judge_smp_requests([{"method": "GET", "raw_path": "/a%253A"}], "/a%3A")
+    assert double.outcome is Outcome.FAIL
+
+
+def test_every_lookup_case_names_a_requirement_and_a_unique_receiver(pki: TestPki) -> None:
+    cases = lookup_cases("t0k3n", ap_der(pki), (TRANSPORT_AS4_V2,), second_smp_url="http://b.test",
+                         smp_certificate_uid=UID)  # fmt: skip
+    assert len({c.receiver for c in cases}) == len(cases)
+    assert {c.requirement for c in cases} == {
+        "LOOKUP-RES-001", "LOOKUP-RES-002", "LOOKUP-SIG-001", "LOOKUP-SIG-002", "LOOKUP-SIG-003",
+        "LOOKUP-TP-001", "LOOKUP-ACT-001", "LOOKUP-RED-001",
+    }  # fmt: skip
+    assert all((c.expect == "endpoint") == (c.expected is not None) for c in cases)
+
+
+def test_metadata_inspection_judges_each_requirement_once(pki: TestPki) -> None:
+    """One metadata GET on a good SMP yields exactly one passing judgement per requirement."""
+    smp = ReferenceSmp(GOOD_SMP, ReferenceCredentials(pki.directory))
+    test = participants(pki)
+    smp.publish(test.main.to_json())
+    with reader_for(smp) as reader:
+        inspection = judge.inspect_metadata(
+            reader,
+            test.main.participant,
+            test.main.service(INVOICE),
+            trust_of(pki),
+            datetime.now(UTC),
+        )
+    assert [j.outcome for j in inspection.judgements] == [Outcome.PASS] * 7
+    assert {j.requirement for j in inspection.judgements} == {
+        "SMP-URL-001", "SMP-HTTP-002", "SMP-XML-001", "SMP-SIG-001", "SMP-SIG-002", "SMP-SIG-003",
+        "SMP-XML-002",
+    }  # fmt: skip
