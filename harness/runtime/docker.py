@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import functools
 import hashlib
 import importlib.util
 import json
@@ -147,11 +148,12 @@ class StaleCleanup:
     networks: tuple[str, ...] = ()
 
 
-def remove_stale(client: Any) -> StaleCleanup:
+def remove_stale(client: Any, *, wait: float = 15.0) -> StaleCleanup:
     """Remove labelled containers and networks whose owner process is gone (a crashed run).
 
     Safe with runtimes running in parallel (pytest-xdist workers, other sessions): only
-    resources whose owner process no longer exists on this host are touched.
+    resources whose owner process no longer exists on this host are touched, and when another
+    process is already removing one, this waits (up to ``wait`` seconds) until it is gone.
     """
     errors = _sdk().errors
 
@@ -160,16 +162,41 @@ def remove_stale(client: Any) -> StaleCleanup:
     for container in client.containers.list(all=True, filters={"label": LABEL_OWNER}):
         if owner_alive(container.labels.get(LABEL_OWNER, "")):
             continue
-        with contextlib.suppress(errors.NotFound):
+        try:
             container.remove(force=True, v=True)
             containers.append(container.name)
+        except errors.NotFound:
+            pass
+        except errors.APIError:  # 409: another runtime is removing it right now
+            _wait_gone(functools.partial(client.containers.get, container.id), wait)
     for network in client.networks.list(filters={"label": LABEL_OWNER}):
         if owner_alive(network.attrs.get("Labels", {}).get(LABEL_OWNER, "")):
             continue
-        with contextlib.suppress(errors.NotFound):
-            network.remove()
-            networks.append(network.name)
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                network.remove()
+                networks.append(network.name)
+                break
+            except errors.NotFound:
+                break
+            except errors.APIError:
+                # a container of it is still being removed (by us or another runtime)
+                if time.monotonic() >= deadline:
+                    break
+                time.sleep(0.2)
     return StaleCleanup(tuple(containers), tuple(networks))
+
+
+def _wait_gone(get: Callable[[], Any], wait: float) -> None:
+    errors = _sdk().errors
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            get()
+        except errors.NotFound:
+            return
+        time.sleep(0.2)
 
 
 def labelled_resources(client: Any, run_id: str | None = None) -> tuple[list[str], list[str]]:
