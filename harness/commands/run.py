@@ -145,6 +145,11 @@ def _check_artefacts(participant: object, profiles: list[str]) -> None:
     from harness.peppol import rulesets as rs
 
     store = ArtefactStore.default()
+    if "peppol-smp" in profiles:
+        from harness.peppol.smp.smp_xml import SCHEMA_KEYS
+
+        for _, key in SCHEMA_KEYS:
+            store.path(key)
     for p in profiles:
         claim = participant.profile(p)  # type: ignore[attr-defined]
         for ruleset_id in rs.expand(list(claim.rulesets)):

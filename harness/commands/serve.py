@@ -51,6 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         " sets CONFORMANCE_PKI_DIR for the endpoint",
     )
     parser.add_argument(
+        "--tls-cert", metavar="PEM",
+        help="serve HTTPS with this certificate chain (PEM; needs --tls-key), e.g. from"
+        " harness.pki.tls.issue_tls_server",
+    )
+    parser.add_argument("--tls-key", metavar="PEM", help="private key of --tls-cert (PEM)")
+    parser.add_argument(
         "--extra-port", action="append", default=[], metavar="NAME=PORT",
         help="port of a non-HTTP listener the endpoint declares (e.g. dns=5353; default 0: a free one)",
     )
@@ -75,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"--port must be between 0 and 65535, not {args.port}")
     endpoint = get_endpoint(args.name)
+    tls = _tls_files(args.tls_cert, args.tls_key)
     if args.pki_dir:
         os.environ[PKI_DIR_ENV] = str(Path(args.pki_dir).resolve())
     listeners = _bind_extras(endpoint.name, endpoint.extra_ports, args.host, args.extra_port)
@@ -89,12 +96,15 @@ def run(args: argparse.Namespace) -> int:
         "name": endpoint.name,
         "host": host,
         "port": port,
-        "base_url": f"http://{f'[{host}]' if ':' in host else host}:{port}",
+        "scheme": "https" if tls else "http",
+        "base_url": f"{'https' if tls else 'http'}://{f'[{host}]' if ':' in host else host}:{port}",
         "pid": os.getpid(),
         "variant": args.variant or "good",
         "extras": {name: listener.address for name, listener in listeners.items()},
     }
-    server = _make_server(app, args.log_level, Path(args.ready_file) if args.ready_file else None, info)
+    server = _make_server(
+        app, args.log_level, Path(args.ready_file) if args.ready_file else None, info, tls=tls
+    )
     if args.watch_pid:
         _watch_parent(args.watch_pid, server)
     print(f"conformance serve: {endpoint.name} ({info['variant']}) on {info['base_url']}", file=sys.stderr, flush=True)
@@ -196,7 +206,28 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _make_server(app: Any, log_level: str, ready_file: Path | None, info: dict[str, Any]) -> Any:
+def _tls_files(cert: str | None, key: str | None) -> tuple[str, str] | None:
+    """(certificate, key) paths for HTTPS, or None for plain HTTP."""
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise ConfigError("--tls-cert and --tls-key go together (a certificate and its key)")
+    for option, path in (("--tls-cert", cert), ("--tls-key", key)):
+        if not Path(path).is_file():
+            raise ConfigError(f"{option} {path}: no such file")
+    return str(Path(cert).resolve()), str(Path(key).resolve())
+
+
+def _make_server(
+    app: Any,
+    log_level: str,
+    ready_file: Path | None,
+    info: dict[str, Any],
+    *,
+    tls: tuple[str, str] | None = None,
+) -> Any:
+    import ssl
+
     import uvicorn
 
     class ReadyServer(uvicorn.Server):
@@ -217,7 +248,12 @@ def _make_server(app: Any, log_level: str, ready_file: Path | None, info: dict[s
         # Reference endpoints answer without a Date header: their recorded answers are then
         # byte-identical across runs (reproducible evidence digests).
         date_header=False,
+        ssl_certfile=tls[0] if tls else None,
+        ssl_keyfile=tls[1] if tls else None,
     )
+    if tls:
+        config.load()
+        config.ssl.minimum_version = ssl.TLSVersion.TLSv1_2  # type: ignore[union-attr]
     return ReadyServer(config)
 
 

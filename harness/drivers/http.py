@@ -41,6 +41,7 @@ class HttpDriver(PeppolBisDriver):
         evidence_hook: EvidenceHook | None = None,
         trust_env: bool = True,
         volatile_headers: Iterable[str] = (),
+        verify: Any = True,
     ) -> None:
         super().__init__(evidence_hook)
         import httpx
@@ -53,7 +54,11 @@ class HttpDriver(PeppolBisDriver):
         headers = {"User-Agent": f"{USER_AGENT}/{__version__}"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        self._client = httpx.Client(headers=headers, timeout=timeout, trust_env=trust_env, follow_redirects=False)
+        # verify: True (system CAs) or an ssl.SSLContext (e.g. the test PKI's root for an embedded
+        # endpoint served over HTTPS)
+        self._client = httpx.Client(
+            headers=headers, timeout=timeout, trust_env=trust_env, follow_redirects=False, verify=verify
+        )
         self._token = bool(token)
         #: headers left out of recorded evidence because they change from run to run without
         #: saying anything about the participant (e.g. the ephemeral port of an embedded endpoint)

@@ -297,12 +297,14 @@ class EmbeddedSmpDriver(PeppolSmpDriver):
         pki_dir: Path,
         variant: str = "good",
         timeout: float = 120.0,
+        https: bool = False,
         evidence_hook: EvidenceHook | None = None,
     ) -> None:
         from harness.reference.smp_variants import LOOKUP_VARIANTS, SMP_VARIANTS
 
         self.runtime = runtime
         self.pki_dir = Path(pki_dir)
+        self.https = https
         self.variant = variant
         self.timeout = timeout
         self._evidence_hook = evidence_hook
@@ -312,7 +314,7 @@ class EmbeddedSmpDriver(PeppolSmpDriver):
         self._started: dict[str, tuple[RunningEndpoint, HttpDriver] | str] = {}
 
     def _start(
-        self, name: str, variant: str | None, **options: Any
+        self, name: str, variant: str | None, *, verify: Any = True, **options: Any
     ) -> tuple[RunningEndpoint, HttpDriver] | str:
         from harness.drivers.http import HttpDriver
         from harness.runtime.base import EndpointStartError
@@ -330,12 +332,26 @@ class EmbeddedSmpDriver(PeppolSmpDriver):
                         evidence_hook=self._evidence_hook,
                         trust_env=False,
                         volatile_headers=("host",),
+                        verify=verify,
                     )
                     self._started[name] = (endpoint, http)
             return self._started[name]
 
     def _smp(self) -> tuple[RunningEndpoint, HttpDriver] | str:
-        return self._start(SMP_ENDPOINT, self._smp_variant, pki_dir=self.pki_dir)
+        if not self.https:
+            return self._start(SMP_ENDPOINT, self._smp_variant, pki_dir=self.pki_dir)
+        from harness.peppol.smp.reader import tls_context
+        from harness.pki.tls import issue_tls_server
+
+        tls = issue_tls_server(self.pki_dir)
+        return self._start(
+            SMP_ENDPOINT,
+            self._smp_variant,
+            verify=tls_context(tls.ca_path),
+            pki_dir=self.pki_dir,
+            tls_cert=tls.certificate_path,
+            tls_key=tls.private_key_path,
+        )
 
     def _lookup(self) -> tuple[RunningEndpoint, HttpDriver] | str:
         return self._start(LOOKUP_ENDPOINT, self._lookup_variant)
@@ -350,6 +366,15 @@ class EmbeddedSmpDriver(PeppolSmpDriver):
         from harness.pki import load_pki
 
         return load_pki(self.pki_dir).authority("smp-ca").certificate_path.read_bytes()
+
+    @property
+    def tls_ca(self) -> Path | None:
+        """The test root CA, which issued the embedded SMP's TLS certificate (``https``)."""
+        if not self.https:
+            return None
+        from harness.pki.tls import issue_tls_server
+
+        return issue_tls_server(self.pki_dir).ca_path
 
     @property
     def volatile_headers(self) -> tuple[str, ...]:
@@ -430,9 +455,13 @@ def make_smp_driver(
                 " needs an endpoint runtime and the run's test PKI (pass runtime and pki_dir)"
             )
         return EmbeddedSmpDriver(
-            runtime, pki_dir=pki_dir, variant=d.variant or "good", timeout=d.timeout,
+            runtime,
+            pki_dir=pki_dir,
+            variant=d.variant or "good",
+            timeout=d.timeout,
+            https=settings is not None and settings.require_https,
             evidence_hook=evidence_hook,
-        )  # fmt: skip
+        )
     raise ConfigError(
         f"driver kind {d.kind!r} cannot drive profile peppol-smp (use http or embedded)"
     )

@@ -75,6 +75,15 @@ def write_report(
                 version=info.get("version"),
             )
 
+    for artefact_key in _profile_artefact_keys(ctx.profiles):
+        if artefact_key not in artefacts:
+            from harness.artefacts.lock import default_lock
+
+            entry = default_lock()[artefact_key]
+            artefacts[artefact_key] = ArtefactInfo(
+                path=artefact_key, sha256=entry.sha256, url=entry.url, provenance=entry.provenance
+            )
+
     suite_digest_parts = [f"{p}:{get_profile(p).suite_digest()}" for p in ctx.profiles]
     meta = RunMeta(
         run_id=ctx.run_id,
@@ -104,3 +113,13 @@ def write_report(
     report = write_run_folder(ctx.run_dir, report, key, secrets=participant.secrets)
     verdicts = {p.profile: p.verdict.value for p in report.profiles}
     return ctx.run_dir / "report.json", verdicts
+
+
+def _profile_artefact_keys(profiles: tuple[str, ...]) -> list[str]:
+    """Pinned files a profile uses besides rule sets (peppol-smp: the SMP 1.0 schemas)."""
+    keys: list[str] = []
+    if "peppol-smp" in profiles:
+        from harness.peppol.smp.smp_xml import SCHEMA_KEYS
+
+        keys.extend(key for _, key in SCHEMA_KEYS)
+    return keys

@@ -453,6 +453,8 @@ class ReferenceSmp:
     ) -> str:
         if self.variant.smp_fault is SmpFault.DOUBLE_ENCODED_REFERENCES:
             return f"{base_url}/{double_encode(participant)}/services/{double_encode(doc)}"
+        if self.variant.smp_fault is SmpFault.PLAIN_HTTP_REFERENCES and base_url.startswith("https:"):
+            base_url = "http:" + base_url.removeprefix("https:")
         return base_url + service_metadata_path(participant, doc)
 
     def record(self, method: str, raw_path: str, status: int) -> None:

@@ -40,6 +40,7 @@ class SmpFault(enum.StrEnum):
     HTTP_REDIRECT = "http-redirect"  #: a published Redirect answered with HTTP 301, not metadata
     DECODES_PATH_TWICE = "decodes-path-twice"  #: the request path percent-decoded twice
     PUBLISH_ANSWERS_TEXT = "publish-answers-text"  #: publishParticipant answers 200 text/plain
+    PLAIN_HTTP_REFERENCES = "plain-http-references"  #: http:// hrefs from an HTTPS-only SMP
 
 
 class LookupFault(enum.StrEnum):
@@ -71,6 +72,8 @@ class SmpVariant:
     declared: frozenset[str]
     smp_fault: SmpFault = SmpFault.NONE
     lookup_fault: LookupFault = LookupFault.NONE
+    #: The fault shows only on an SMP served over HTTPS (a participant with require_https).
+    https_only: bool = False
 
     @property
     def is_good(self) -> bool:
@@ -207,6 +210,16 @@ _SMP_CATALOGUE: tuple[SmpVariant, ...] = (
         "the control API does not define (201 JSON or 204).",
         frozenset({"SMP-API-001"}),
         smp_fault=SmpFault.PUBLISH_ANSWERS_TEXT,
+    ),
+    SmpVariant(
+        "plain-http-references",
+        SMP_ENDPOINT,
+        "Served over HTTPS, but writes the ServiceMetadataReference hrefs of a ServiceGroup as "
+        "http:// URLs (also SMP-URL-002: a plain-HTTP request to its TLS port gets no metadata). "
+        "Certify it with require_https = true.",
+        frozenset({"SMP-TLS-001", "SMP-URL-002"}),
+        smp_fault=SmpFault.PLAIN_HTTP_REFERENCES,
+        https_only=True,
     ),
 )
 

@@ -245,7 +245,8 @@ class LocalRuntime(EndpointRuntime):
             if base_url is None and ready_file.exists():
                 with contextlib.suppress(ValueError, OSError, KeyError):
                     info = json.loads(ready_file.read_text("utf-8"))
-                    base_url = f"http://{_url_host(info['host'])}:{int(info['port'])}"
+                    scheme = "https" if info.get("scheme") == "https" else "http"
+                    base_url = f"{scheme}://{_url_host(info['host'])}:{int(info['port'])}"
                     extras = {str(k): str(v) for k, v in dict(info.get("extras") or {}).items()}
             if base_url is not None:
                 ok, last_probe = _probe(base_url + HEALTH_PATH)
@@ -315,7 +316,19 @@ def _probe(url: str) -> tuple[bool, str]:
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=2.0)
+    conn: http.client.HTTPConnection
+    if parts.scheme == "https":
+        import ssl
+
+        # readiness only: the endpoint's certificate is judged by whoever uses it, not here
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        conn = http.client.HTTPSConnection(
+            parts.hostname or "127.0.0.1", parts.port, timeout=2.0, context=context
+        )
+    else:
+        conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=2.0)
     try:
         conn.request("GET", parts.path)
         response = conn.getresponse()

@@ -22,6 +22,8 @@ from harness.reference.smp_variants import LOOKUP_VARIANTS, SMP_VARIANTS
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "fixtures" / "participants" / "reference-smp.toml"
+#: The same participant with its SMP served over HTTPS only (require_https = true).
+REFERENCE_HTTPS = ROOT / "fixtures" / "participants" / "reference-smp-https.toml"
 SEED = "20261127"
 VARIANTS = {**SMP_VARIANTS, **LOOKUP_VARIANTS}
 
@@ -52,7 +54,8 @@ def statuses(report: dict[str, Any], status: str) -> set[str]:
 
 
 def variant_file(tmp_path: Path, name: str) -> Path:
-    text = REFERENCE.read_text().replace('variant = "good"', f'variant = "{name}"')
+    base = REFERENCE_HTTPS if VARIANTS[name].https_only else REFERENCE
+    text = base.read_text().replace('variant = "good"', f'variant = "{name}"')
     assert f'variant = "{name}"' in text
     path = tmp_path / f"{name}.toml"
     path.write_text(text)
@@ -99,6 +102,18 @@ def test_reference_run_judges_every_requirement_with_evidence(
     assert report["meta"]["seed"] == int(SEED)
 
 
+def test_reference_smp_over_https_is_conformant(tmp_path: Path) -> None:
+    """The reference SMP served over HTTPS with a TLS certificate of the test PKI passes
+    SMP-TLS-001 (TLS 1.2+, https references, nothing over plain HTTP)."""
+    code, _, report, output = run_participant(REFERENCE_HTTPS, tmp_path / "reports")
+    assert code == 0, output
+    assert [p["verdict"] for p in report["profiles"]] == ["CONFORMANT"], output
+    assert "SMP-TLS-001" in statuses(report, "passed")
+    tls = [c for c in report["checks"] if c["requirements"] == ["SMP-TLS-001"]]
+    assert tls and all(c["outcome"] == "pass" for c in tls)
+    assert any(c["message"].startswith("served over TLSv1.") for c in tls)
+
+
 def test_no_private_key_reaches_the_run_folder(
     reference_run: tuple[int, Path, dict[str, Any], str],
 ) -> None:
@@ -138,12 +153,10 @@ def test_at_least_eight_known_bad_variants() -> None:
     assert sum(expected_verdict(v.declared)[0] == "NON_CONFORMANT" for v in VARIANTS.values()) >= 8
 
 
-def test_every_own_requirement_but_tls_is_covered_by_a_variant() -> None:
-    """Generated coverage: every requirement some variant can make fail; SMP-TLS-001 is listed
-    uncovered with its reason (no HTTPS reference SMP)."""
+def test_every_own_requirement_is_covered_by_a_variant() -> None:
+    """Generated coverage: some known-bad variant makes each own requirement fail."""
     from harness.coverage import coverage
 
     rows = {row.requirement.id: row for row in coverage("peppol-smp").rows}
-    uncovered = {rid for rid, row in rows.items() if not row.covered}
-    assert uncovered == {"SMP-TLS-001"}
-    assert rows["SMP-TLS-001"].reason
+    assert {rid for rid, row in rows.items() if not row.covered} == set()
+    assert rows["SMP-TLS-001"].covered_by == ("variant:plain-http-references",)
