@@ -259,10 +259,20 @@ def _new_lookup_fault_shows(name: str, net: Network, ap: RunningEndpoint) -> boo
     second = net.runtime.start("smp", pki_dir=net.pki_dir)
     try:
         with ReferenceNetwork(second.base_url, net.sml.base_url) as other:
-            other.publish(P, D, PROC, [PublishedEndpoint("https://ap.example.test/as4")], register=False)
+            other.publish(
+                P, D, PROC, [PublishedEndpoint("https://ap.example.test/as4")], register=False
+            )
         href = second.base_url + service_metadata_path(P, D)
         net.admin.publish_raw(
-            {"participant": P.uri, "services": [{"document_type": D.uri, "redirect": {"href": href, "certificate_uid": "CN=someone else"}}]}
+            {
+                "participant": P.uri,
+                "services": [
+                    {
+                        "document_type": D.uri,
+                        "redirect": {"href": href, "certificate_uid": "CN=someone else"},
+                    }
+                ],
+            }
         )
         return _ap_answer(net, ap)["outcome"] == "endpoint"
     finally:
@@ -270,7 +280,12 @@ def _new_lookup_fault_shows(name: str, net: Network, ap: RunningEndpoint) -> boo
 
 
 NEW_LOOKUP_VARIANTS = frozenset(
-    {"refusal-without-reason", "ignores-activation-dates", "any-document-type", "ignores-redirect-certificate"}
+    {
+        "refusal-without-reason",
+        "ignores-activation-dates",
+        "any-document-type",
+        "ignores-redirect-certificate",
+    }
 )
 
 
@@ -315,8 +330,28 @@ def test_every_lookup_variant_shows_its_fault_through_the_network(
 def _smp_fault_shows(name: str, net: Network, smp: RunningEndpoint) -> bool:
     """Observed the way a suite would: through the good AP's lookup, or the SMP's own answers."""
     net.admin.reset()
+    if name == "plain-http-references":
+        return _references_are_plain_http(net, smp)
     if name == "publish-answers-text":
-        body = {"participant": P.uri, "services": [{"document_type": D.uri, "processes": [{"process": PROC.uri, "endpoints": [{"transport_profile": TRANSPORT_AS4_V2, "endpoint_url": "https://ap.example.test/as4"}]}]}]}
+        body = {
+            "participant": P.uri,
+            "services": [
+                {
+                    "document_type": D.uri,
+                    "processes": [
+                        {
+                            "process": PROC.uri,
+                            "endpoints": [
+                                {
+                                    "transport_profile": TRANSPORT_AS4_V2,
+                                    "endpoint_url": "https://ap.example.test/as4",
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ],
+        }
         r = httpx.post(smp.url("/conformance/v1/peppol-smp/participants"), json=body, timeout=30)
         return r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     with ReferenceNetwork(smp.base_url, net.sml.base_url) as admin:
@@ -339,7 +374,17 @@ def _smp_fault_shows(name: str, net: Network, smp: RunningEndpoint) -> bool:
     if name == "http-redirect":
         href = "http://other-smp.test" + service_metadata_path(P, D)
         with ReferenceNetwork(smp.base_url, net.sml.base_url) as admin:
-            admin.publish_raw({"participant": P.uri, "services": [{"document_type": D.uri, "redirect": {"href": href, "certificate_uid": "CN=x"}}]})
+            admin.publish_raw(
+                {
+                    "participant": P.uri,
+                    "services": [
+                        {
+                            "document_type": D.uri,
+                            "redirect": {"href": href, "certificate_uid": "CN=x"},
+                        }
+                    ],
+                }
+            )
         r = httpx.get(smp.url(service_metadata_path(P, D)), timeout=30)
         return r.status_code == 301 and r.headers.get("location") == href
     if name == "decodes-path-twice":
@@ -361,24 +406,73 @@ def _smp_fault_shows(name: str, net: Network, smp: RunningEndpoint) -> bool:
     return httpx.get(smp.url(service_group_path(nobody)), timeout=30).status_code == 200
 
 
+def _references_are_plain_http(net: Network, smp: RunningEndpoint) -> bool:
+    import ssl
+
+    from harness.pki.tls import issue_tls_server
+
+    trusted = ssl.create_default_context(cafile=str(issue_tls_server(net.pki_dir).ca_path))
+    with httpx.Client(verify=trusted, timeout=30) as client:
+        body = {
+            "participant": P.uri,
+            "services": [
+                {
+                    "document_type": D.uri,
+                    "processes": [
+                        {
+                            "process": PROC.uri,
+                            "endpoints": [
+                                {
+                                    "transport_profile": TRANSPORT_AS4_V2,
+                                    "endpoint_url": "https://ap.example.test/as4",
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ],
+        }
+        client.post(
+            smp.url("/conformance/v1/peppol-smp/participants"), json=body
+        ).raise_for_status()
+        group = parse_service_group(client.get(smp.url(service_group_path(P))).content)
+    return all(href.startswith("http://") for href in group.references)
+
+
 def _smp_drops_dates(net: Network, smp: RunningEndpoint) -> bool:
     from harness.peppol.smp.smp_xml import parse_signed_service_metadata
 
     until = datetime(2999, 1, 1, tzinfo=UTC)
     with ReferenceNetwork(smp.base_url, net.sml.base_url) as admin:
-        admin.publish(P, D, PROC, [PublishedEndpoint("https://ap.example.test/as4", service_expiration_date=until)])
-    md = parse_signed_service_metadata(httpx.get(smp.url(service_metadata_path(P, D)), timeout=30).content)
+        admin.publish(
+            P,
+            D,
+            PROC,
+            [PublishedEndpoint("https://ap.example.test/as4", service_expiration_date=until)],
+        )
+    md = parse_signed_service_metadata(
+        httpx.get(smp.url(service_metadata_path(P, D)), timeout=30).content
+    )
     assert md.information is not None
     return md.information.processes[0].endpoints[0].service_expiration_date is None
 
 
 @pytest.mark.parametrize("name", sorted(SMP_VARIANTS))
 def test_every_smp_variant_shows_its_fault_through_the_network(network: Network, name: str) -> None:
-    smp = network.runtime.start("smp", variant=name, pki_dir=network.pki_dir)
+    tls: dict[str, Any] = {}
+    if SMP_VARIANTS[name].https_only:  # its fault shows only over HTTPS: both SMPs get TLS
+        from harness.pki.tls import issue_tls_server
+
+        files = issue_tls_server(network.pki_dir)
+        tls = {"tls_cert": files.certificate_path, "tls_key": files.private_key_path}
+    smp = network.runtime.start("smp", variant=name, pki_dir=network.pki_dir, **tls)
     try:
         assert _smp_fault_shows(name, network, smp), f"variant {name} did not show its fault"
     finally:
         network.runtime.stop(smp)
-    assert not _smp_fault_shows(name, network, network.smp), (
-        f"the good SMP shows the fault of {name}"
-    )
+    good = network.runtime.start("smp", pki_dir=network.pki_dir, **tls) if tls else network.smp
+    try:
+        assert not _smp_fault_shows(name, network, good), f"the good SMP shows the fault of {name}"
+    finally:
+        if tls:
+            network.runtime.stop(good)

@@ -233,7 +233,9 @@ def test_unknown_variant_is_a_config_error(pki: TestPki) -> None:
         create_app(variant="nope", pki_dir=pki.directory)
 
 
-def _publish_raw(c: TestClient, participant: ParticipantIdentifier, service: dict[str, object]) -> int:
+def _publish_raw(
+    c: TestClient, participant: ParticipantIdentifier, service: dict[str, object]
+) -> int:
     body = {"participant": participant.uri, "services": [{"document_type": D.uri, **service}]}
     return c.post(f"{API}/participants", json=body).status_code
 
@@ -244,7 +246,15 @@ def _new_fault_observed(name: str, c: TestClient) -> bool:
     if name == "publish-answers-text":
         r = c.post(
             f"{API}/participants",
-            json={"participant": P.uri, "services": [{"document_type": D.uri, "processes": [{"process": PROC.uri, "endpoints": [ep]}]}]},
+            json={
+                "participant": P.uri,
+                "services": [
+                    {
+                        "document_type": D.uri,
+                        "processes": [{"process": PROC.uri, "endpoints": [ep]}],
+                    }
+                ],
+            },
         )
         return r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     if name == "case-insensitive-document-types":
@@ -253,7 +263,9 @@ def _new_fault_observed(name: str, c: TestClient) -> bool:
         return c.get(service_metadata_path(P, other)).status_code == 200
     if name == "drops-service-dates":
         publish(c, service_expiration_date="2999-01-01T00:00:00Z")
-        md = read_service_metadata(parse_document(c.get(service_metadata_path(P, D)).content, name="x"))
+        md = read_service_metadata(
+            parse_document(c.get(service_metadata_path(P, D)).content, name="x")
+        )
         assert md.information is not None
         return md.information.processes[0].endpoints[0].service_expiration_date is None
     if name == "http-redirect":
@@ -261,6 +273,11 @@ def _new_fault_observed(name: str, c: TestClient) -> bool:
         assert _publish_raw(c, P, {"redirect": {"href": href, "certificate_uid": "CN=x"}}) == 201
         r = c.get(service_metadata_path(P, D), follow_redirects=False)
         return r.status_code == 301 and r.headers.get("location") == href
+    if name == "plain-http-references":  # asked over HTTPS, the references must be https too
+        publish(c)
+        group = c.get("https://smp.test" + service_group_path(P))
+        (href,) = read_service_group(parse_document(group.content, name="sg")).references
+        return href.startswith("http://")
     assert name == "decodes-path-twice"
     awkward = ParticipantIdentifier.peppol("0195:100%20/x")
     publish(c, awkward)
@@ -269,7 +286,7 @@ def _new_fault_observed(name: str, c: TestClient) -> bool:
 
 NEW_SMP_VARIANTS = frozenset(
     {"publish-answers-text", "case-insensitive-document-types", "drops-service-dates",
-     "http-redirect", "decodes-path-twice"}
+     "http-redirect", "decodes-path-twice", "plain-http-references"}
 )  # fmt: skip
 
 
