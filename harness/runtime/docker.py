@@ -613,12 +613,16 @@ class _Mounts:
         return inside
 
 
-#: Option names that carry a host path (``pki_dir=...``): mounted, and the argument rewritten.
+#: Option names that always carry a host path (``pki_dir=...``): mounted, argument rewritten.
 _PATH_SUFFIXES = ("_dir", "_file", "_path")
+#: Option names that carry a host path when the value names one (``tls_cert``, ``tls_key``).
+_MAYBE_PATH_SUFFIXES = ("_cert", "_key")
 
 
 def _is_path_option(key: str, value: object) -> bool:
-    return isinstance(value, os.PathLike) or key.endswith(_PATH_SUFFIXES)
+    if isinstance(value, os.PathLike) or key.endswith(_PATH_SUFFIXES):
+        return True
+    return key.endswith(_MAYBE_PATH_SUFFIXES) and Path(str(value)).exists()
 
 
 def _hostname(text: str) -> str:
@@ -743,6 +747,8 @@ class DockerRuntime(EndpointRuntime):
         Arguments as :meth:`LocalRuntime.start <harness.runtime.local.LocalRuntime.start>`.
         """
         timeout = self.ready_timeout if ready_timeout is None else ready_timeout
+        # ``conformance serve --tls-cert/--tls-key``: the endpoint speaks HTTPS
+        scheme = "https" if options.get("tls_cert") else "http"
         extras_declared = extra_ports_of(name)  # ConfigError for an unknown name, before Docker
         image = self.prepare()
         with self._lock:
@@ -779,6 +785,9 @@ class DockerRuntime(EndpointRuntime):
             command += ["--extra-port", f"{extra}={inner}"]
 
         environment = dict(mounts.environment)
+        environment["CONFORMANCE_HEALTH_URL"] = (
+            f"{scheme}://127.0.0.1:{CONTAINER_PORT}{HEALTH_PATH}"
+        )
         if token:
             environment[TOKEN_ENV] = token
 
@@ -808,7 +817,7 @@ class DockerRuntime(EndpointRuntime):
             self._children.append(child)
         try:
             child.log_thread = _follow_logs(container, log_path)
-            base_url, pid = self._wait_ready(child, timeout, launched)
+            base_url, pid = self._wait_ready(child, timeout, launched, scheme)
         except BaseException:
             self._remove(child)  # also on Ctrl-C while waiting
             raise
@@ -826,7 +835,7 @@ class DockerRuntime(EndpointRuntime):
         child.endpoint = endpoint
         child.peer = replace(
             endpoint,
-            base_url=f"http://{container_name}:{CONTAINER_PORT}",
+            base_url=f"{scheme}://{container_name}:{CONTAINER_PORT}",
             extras=MappingProxyType(
                 {k: f"{container_name}:{inner}" for k, (inner, _) in extra_container_ports.items()}
             ),
@@ -884,7 +893,7 @@ class DockerRuntime(EndpointRuntime):
         return mounts
 
     def _wait_ready(
-        self, child: _Container, timeout: float, launched: float
+        self, child: _Container, timeout: float, launched: float, scheme: str = "http"
     ) -> tuple[str, int | None]:
         errors = _sdk().errors
 
@@ -915,7 +924,7 @@ class DockerRuntime(EndpointRuntime):
                         f"{CONTAINER_PORT}/tcp"
                     )
                     if bindings:
-                        base_url = f"http://127.0.0.1:{int(bindings[0]['HostPort'])}"
+                        base_url = f"{scheme}://127.0.0.1:{int(bindings[0]['HostPort'])}"
             if base_url is not None:
                 ok, last_probe = _probe(base_url + HEALTH_PATH)
                 if ok:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +144,36 @@ def test_path_options_are_mounted_read_only(docker_runtime: DockerRuntime, tmp_p
     assert result.exit_code == 0 and result.output == b"from the host"
     with pytest.raises(ConfigError, match="no such file or folder"):
         docker_runtime.start("peppol-participant", pki_dir=tmp_path / "missing")
+
+
+def test_https_endpoint_with_mounted_tls_files(
+    docker_runtime: DockerRuntime, tmp_path: Path
+) -> None:
+    from harness.pki import init_pki
+    from harness.pki.tls import issue_tls_server
+
+    init_pki(tmp_path / "pki")
+    tls = issue_tls_server(tmp_path / "pki")
+    endpoint = docker_runtime.start(
+        "peppol-participant", tls_cert=tls.certificate_path, tls_key=tls.private_key_path
+    )
+    assert endpoint.base_url.startswith("https://127.0.0.1:")
+    assert docker_runtime.peer_endpoint(endpoint).base_url.startswith("https://")
+    with httpx.Client(
+        trust_env=False, timeout=30, verify=ssl.create_default_context(cafile=str(tls.ca_path))
+    ) as client:
+        assert client.get(endpoint.url(control_api.HEALTH)).status_code == 200
+    container = container_of(docker_runtime, endpoint)
+    mounted = {m["Source"]: m["RW"] for m in container.attrs["Mounts"]}
+    assert mounted[str(tls.private_key_path.resolve())] is False
+    # Docker's own health check follows the scheme (compose relies on it)
+    deadline = time.monotonic() + 30
+    while (
+        container.attrs["State"]["Health"]["Status"] == "starting" and time.monotonic() < deadline
+    ):
+        time.sleep(1)
+        container.reload()
+    assert container.attrs["State"]["Health"]["Status"] == "healthy"
 
 
 def test_extra_listener_is_published_for_udp_and_tcp_on_one_port(
