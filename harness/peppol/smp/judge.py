@@ -163,7 +163,10 @@ def judge_signature(
         out.append(Judgement(SMP_SIGNER_VALIDITY, Outcome.NOT_APPLICABLE, reason))
         return out
     leaf, others = found
+    from cryptography.hazmat.primitives import hashes
+
     subject = leaf.subject.rfc4514_string()
+    fingerprint = leaf.fingerprint(hashes.SHA256()).hex()
     validity: list[str] = []
     if at < leaf.not_valid_before_utc:
         validity.append(f"not valid before {leaf.not_valid_before_utc:%Y-%m-%dT%H:%M:%SZ}")
@@ -183,7 +186,7 @@ def judge_signature(
                 )
             )
     else:
-        out.append(_pass(SMP_SIGNER_CA, f"signed by {subject}"))
+        out.append(_pass(SMP_SIGNER_CA, f"signed by {subject} (certificate sha256 {fingerprint})"))
         if SignatureProblem.EXPIRED in tolerated and not validity:
             validity.append("a CA certificate of its path is outside its validity")
     if validity:
