@@ -14,7 +14,7 @@ SEED ?= 20261127
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,docker]'
 	@if [ -z "$$CONFORMANCE_ARTEFACTS_MIRROR" ]; then $(BIN)/conformance artefacts sync; fi
 	touch $@
 
