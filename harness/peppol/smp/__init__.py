@@ -11,6 +11,16 @@ Modules (import them directly; this package imports nothing heavy):
 - :mod:`.client` -- the lookup an AP does (DNS -> SMP -> verify -> endpoint), with knobs for
   known-bad behaviour.
 
+For certifying a participant (profile ``peppol-smp``):
+
+- :mod:`.control` -- the control API bodies (publication, lookup request) as typed values;
+- :mod:`.reader` -- GETs an SMP under test by raw path, keeping every exchange as evidence;
+- :mod:`.judge` -- judgements of SMP resources and of an AP's traffic, one per requirement;
+- :mod:`.tls` -- SMP-TLS-001 (HTTPS only, TLS 1.2+, no plain HTTP);
+- :mod:`.scenarios` -- the test participants and lookup cases; :mod:`.roundtrip` -- one
+  publish -> DNS -> fetch round trip; :mod:`.strategies` -- hypothesis strategies for awkward
+  identifiers (imports hypothesis).
+
 Clauses this library implements (cite them in requirements). Primary texts were read through
 the project's search tools; where only a faithful secondary rendering was available, the source
 column says so, and clause *numbers* are given only where that reading confirmed them -- otherwise
