@@ -160,3 +160,16 @@ def test_every_own_requirement_is_covered_by_a_variant() -> None:
     rows = {row.requirement.id: row for row in coverage("peppol-smp").rows}
     assert {rid for rid, row in rows.items() if not row.covered} == set()
     assert rows["SMP-TLS-001"].covered_by == ("variant:plain-http-references",)
+
+
+def test_accept_partial_maps_a_should_only_failure_to_exit_0(tmp_path: Path) -> None:
+    """``--accept-partial``: PARTIALLY_CONFORMANT exits 0 instead of 10; the report still says so."""
+    proc = conformance(
+        "run", "--participant", str(variant_file(tmp_path, "ignores-activation-dates")),
+        "--profile", "peppol-smp", "--report-dir", str(tmp_path / "r"), "--seed", SEED,
+        "--accept-partial",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    run_dir = Path(proc.stdout.strip().splitlines()[-1].removeprefix("report: "))
+    report = json.loads((run_dir / "report.json").read_text())
+    assert [p["verdict"] for p in report["profiles"]] == ["PARTIALLY_CONFORMANT"]
