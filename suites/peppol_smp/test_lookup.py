@@ -114,6 +114,19 @@ def _refused(
                  f"{what}: the AP answered {a.summary} instead of refusing", evidence=refs, scenario=scenario)  # fmt: skip
 
 
+def _judge_case(case: Any, lookup_bench: Any, smp_evidence: Any, checks: Any) -> None:
+    """Publish ``case``, ask the AP, and judge its answer: the expected endpoint, or a refusal."""
+    lookup_bench.publish(case)
+    run = lookup_bench.ask(case.receiver, case.document_type)
+    refs = _evidence(smp_evidence, run, case.id)
+    if _answered(checks, run, case.requirement, refs, case.id):
+        if case.expect == "endpoint":
+            _positive(checks, run, case, refs)
+        else:
+            _refused(checks, run, case.requirement, refs, case.id, case.description)
+    checks.verify()
+
+
 @pytest.mark.requirement("LOOKUP-DNS-001", "LOOKUP-URL-001", "LOOKUP-RES-001", "LOOKUP-API-001")
 def test_published_receiver_is_found(
     lookup_bench: Any, smp_network: Any, smp_evidence: Any, checks: Any
@@ -151,12 +164,7 @@ def test_no_endpoint_without_registration_or_metadata(
     case_id: str, lookup_bench: Any, smp_evidence: Any, checks: Any
 ) -> None:
     case = lookup_bench.cases()[case_id]
-    lookup_bench.publish(case)
-    run = lookup_bench.ask(case.receiver, case.document_type)
-    refs = _evidence(smp_evidence, run, case.id)
-    if _answered(checks, run, case.requirement, refs, case.id):
-        _refused(checks, run, case.requirement, refs, case.id, case.description)
-    checks.verify()
+    _judge_case(case, lookup_bench, smp_evidence, checks)
 
 
 @pytest.mark.requirement("LOOKUP-SIG-001", "LOOKUP-SIG-002", "LOOKUP-SIG-003", "LOOKUP-API-001")
@@ -177,12 +185,7 @@ def test_untrusted_metadata_is_refused(
     """Metadata that is unsigned, changed after signing, signed by a certificate that is not of the
     SMP CA, or by an expired one, gives no endpoint."""
     case = lookup_bench.cases()[f"signing-{signing}"]
-    lookup_bench.publish(case)
-    run = lookup_bench.ask(case.receiver, case.document_type)
-    refs = _evidence(smp_evidence, run, case.id)
-    if _answered(checks, run, case.requirement, refs, case.id):
-        _refused(checks, run, case.requirement, refs, case.id, case.description)
-    checks.verify()
+    _judge_case(case, lookup_bench, smp_evidence, checks)
 
 
 @pytest.mark.requirement("LOOKUP-TP-001", "LOOKUP-RES-001", "LOOKUP-API-001")
@@ -191,15 +194,7 @@ def test_only_supported_transport_profiles(
     case_id: str, lookup_bench: Any, smp_evidence: Any, checks: Any
 ) -> None:
     case = lookup_bench.cases()[case_id]
-    lookup_bench.publish(case)
-    run = lookup_bench.ask(case.receiver, case.document_type)
-    refs = _evidence(smp_evidence, run, case.id)
-    if _answered(checks, run, case.requirement, refs, case.id):
-        if case.expect == "endpoint":
-            _positive(checks, run, case, refs)
-        else:
-            _refused(checks, run, case.requirement, refs, case.id, case.description)
-    checks.verify()
+    _judge_case(case, lookup_bench, smp_evidence, checks)
 
 
 @pytest.mark.requirement("LOOKUP-ACT-001", "LOOKUP-RES-001", "LOOKUP-API-001")
@@ -208,15 +203,7 @@ def test_inactive_endpoints_are_ignored(
     case_id: str, lookup_bench: Any, smp_evidence: Any, checks: Any
 ) -> None:
     case = lookup_bench.cases()[case_id]
-    lookup_bench.publish(case)
-    run = lookup_bench.ask(case.receiver, case.document_type)
-    refs = _evidence(smp_evidence, run, case.id)
-    if _answered(checks, run, case.requirement, refs, case.id):
-        if case.expect == "endpoint":
-            _positive(checks, run, case, refs)
-        else:
-            _refused(checks, run, case.requirement, refs, case.id, case.description)
-    checks.verify()
+    _judge_case(case, lookup_bench, smp_evidence, checks)
 
 
 @pytest.mark.requirement("LOOKUP-RED-001", "LOOKUP-RES-001", "LOOKUP-API-001")
@@ -226,15 +213,7 @@ def test_inactive_endpoints_are_ignored(
 def test_redirects(case_id: str, lookup_bench: Any, smp_evidence: Any, checks: Any) -> None:
     """A Redirect is followed once, to metadata signed by the certificate it names."""
     case = lookup_bench.cases()[case_id]
-    lookup_bench.publish(case)
-    run = lookup_bench.ask(case.receiver, case.document_type)
-    refs = _evidence(smp_evidence, run, case.id)
-    if _answered(checks, run, case.requirement, refs, case.id):
-        if case.expect == "endpoint":
-            _positive(checks, run, case, refs)
-        else:
-            _refused(checks, run, case.requirement, refs, case.id, case.description)
-    checks.verify()
+    _judge_case(case, lookup_bench, smp_evidence, checks)
 
 
 @pytest.mark.requirement("LOOKUP-DNS-001", "LOOKUP-URL-001", "LOOKUP-RES-001")
