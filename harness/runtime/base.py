@@ -9,6 +9,11 @@ which backend ran: they only see base URLs.
 from __future__ import annotations
 
 import abc
+import atexit
+import contextlib
+import signal
+import threading
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +49,36 @@ class RunningEndpoint:
 
     def url(self, path: str) -> str:
         return self.base_url + (path if path.startswith("/") else "/" + path)
+
+
+_RUNTIMES: weakref.WeakSet[EndpointRuntime] = weakref.WeakSet()
+_HOOKS_INSTALLED = False
+_HOOKS_LOCK = threading.Lock()
+
+
+def _stop_all_at_exit() -> None:
+    for runtime in list(_RUNTIMES):
+        with contextlib.suppress(Exception):
+            runtime.stop()
+
+
+def _sigterm_to_exit(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def stop_at_exit(runtime: EndpointRuntime) -> None:
+    """Stop ``runtime`` at interpreter exit if nobody did; on first use, also turn SIGTERM into
+    SystemExit (when no handler is installed) so ``finally`` blocks and atexit run."""
+    global _HOOKS_INSTALLED
+    with _HOOKS_LOCK:
+        if not _HOOKS_INSTALLED:
+            _HOOKS_INSTALLED = True
+            atexit.register(_stop_all_at_exit)
+            if threading.current_thread() is threading.main_thread():
+                with contextlib.suppress(ValueError, OSError):
+                    if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+                        signal.signal(signal.SIGTERM, _sigterm_to_exit)
+    _RUNTIMES.add(runtime)
 
 
 class EndpointRuntime(abc.ABC):

@@ -39,7 +39,6 @@ The ``docker`` package (extra ``[docker]``) is imported only when a runtime is u
 from __future__ import annotations
 
 import argparse
-import atexit
 import contextlib
 import functools
 import hashlib
@@ -54,7 +53,6 @@ import tempfile
 import threading
 import time
 import uuid
-import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -63,7 +61,13 @@ from typing import IO, Any
 
 from harness import __version__
 from harness.errors import ConfigError
-from harness.runtime.base import HEALTH_PATH, EndpointRuntime, EndpointStartError, RunningEndpoint
+from harness.runtime.base import (
+    HEALTH_PATH,
+    EndpointRuntime,
+    EndpointStartError,
+    RunningEndpoint,
+    stop_at_exit,
+)
 
 LABEL_RUN = "org.trade-conformance.run"
 LABEL_OWNER = "org.trade-conformance.owner"
@@ -631,28 +635,6 @@ def _hostname(text: str) -> str:
     return "-".join(part for part in cleaned.split("-") if part)[:120]
 
 
-_RUNTIMES: weakref.WeakSet[DockerRuntime] = weakref.WeakSet()
-_ATEXIT_LOCK = threading.Lock()
-_ATEXIT_INSTALLED = False
-
-
-def _stop_all_at_exit() -> None:
-    for runtime in list(_RUNTIMES):
-        with contextlib.suppress(Exception):
-            runtime.stop()
-
-
-def _install_process_hooks() -> None:
-    global _ATEXIT_INSTALLED
-    from harness.runtime import local
-
-    local._install_process_hooks()  # SIGTERM -> SystemExit, so ``finally`` and atexit run
-    with _ATEXIT_LOCK:
-        if not _ATEXIT_INSTALLED:
-            _ATEXIT_INSTALLED = True
-            atexit.register(_stop_all_at_exit)
-
-
 class DockerRuntime(EndpointRuntime):
     """Runs reference endpoints as containers (see the module docstring for the guarantees).
 
@@ -696,8 +678,7 @@ class DockerRuntime(EndpointRuntime):
         self._children: list[_Container] = []
         self._lock = threading.RLock()
         self._counter = 0
-        _install_process_hooks()
-        _RUNTIMES.add(self)
+        stop_at_exit(self)
 
     # -- interface -------------------------------------------------------------------------
 

@@ -20,7 +20,6 @@ Lifecycle guarantees (nothing may outlive the harness):
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import http.client
 import json
@@ -31,14 +30,19 @@ import sys
 import tempfile
 import threading
 import time
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import IO, Any
 
-from harness.runtime.base import HEALTH_PATH, EndpointRuntime, EndpointStartError, RunningEndpoint
+from harness.runtime.base import (
+    HEALTH_PATH,
+    EndpointRuntime,
+    EndpointStartError,
+    RunningEndpoint,
+    stop_at_exit,
+)
 
 #: Environment variable through which a bearer token reaches ``conformance serve`` (never argv,
 #: which other users of the machine can read).
@@ -54,35 +58,6 @@ class _Child:
     endpoint: RunningEndpoint
     process: subprocess.Popen[bytes]
     log: IO[bytes]
-
-
-_RUNTIMES: weakref.WeakSet[LocalRuntime] = weakref.WeakSet()
-_HOOKS_INSTALLED = False
-_HOOKS_LOCK = threading.Lock()
-
-
-def _stop_all_at_exit() -> None:
-    for runtime in list(_RUNTIMES):
-        with contextlib.suppress(Exception):
-            runtime.stop()
-
-
-def _sigterm_to_exit(signum: int, frame: Any) -> None:
-    raise SystemExit(128 + signum)
-
-
-def _install_process_hooks() -> None:
-    """atexit cleanup, and SIGTERM -> SystemExit so ``finally`` blocks and atexit run."""
-    global _HOOKS_INSTALLED
-    with _HOOKS_LOCK:
-        if _HOOKS_INSTALLED:
-            return
-        _HOOKS_INSTALLED = True
-        atexit.register(_stop_all_at_exit)
-        if threading.current_thread() is threading.main_thread():
-            with contextlib.suppress(ValueError, OSError):
-                if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
-                    signal.signal(signal.SIGTERM, _sigterm_to_exit)
 
 
 class LocalRuntime(EndpointRuntime):
@@ -113,8 +88,7 @@ class LocalRuntime(EndpointRuntime):
         self._children: list[_Child] = []
         self._lock = threading.Lock()
         self._counter = 0
-        _install_process_hooks()
-        _RUNTIMES.add(self)
+        stop_at_exit(self)
 
     # -- interface -------------------------------------------------------------------------
 
