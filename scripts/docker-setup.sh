@@ -106,10 +106,16 @@ fi
 timed engine "$t"
 
 # -- 3. base image ----------------------------------------------------------------------------
+# Bump BASE_RECIPE when the recipe below changes: an image of an older recipe is rebuilt.
+BASE_RECIPE=2
 t=$(now)
-if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
-  say "base image $BASE_IMAGE present"
+present_recipe=$(docker image inspect --format '{{ index .Config.Labels "org.trade-conformance.base-recipe" }}' "$BASE_IMAGE" 2>/dev/null || true)
+if [ "$present_recipe" = "$BASE_RECIPE" ]; then
+  say "base image $BASE_IMAGE present (recipe $BASE_RECIPE)"
 else
+  if [ -n "$present_recipe" ] || docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
+    say "base image $BASE_IMAGE is of recipe '${present_recipe:-none}', not $BASE_RECIPE: rebuilding it"
+  fi
   [ "$(id -u)" -eq 0 ] || die "debootstrap needs root to build $BASE_IMAGE"
   rootfs=$(mktemp -d /tmp/conformance-rootfs.XXXXXX)
   trap 'rm -rf "$rootfs"' EXIT
@@ -122,10 +128,16 @@ else
   rm -f "$rootfs.debootstrap.log"
   # mktemp -d made the root 0700; "/" of the image must be traversable by unprivileged users
   chmod 0755 "$rootfs"
-  # apt lists and caches are not needed at run time and would be copied with every layer
+  # Not needed at run time, and copied in full with every layer and every container under vfs:
+  # apt lists and caches, manual pages, info, message translations (C.UTF-8 needs none) and
+  # documentation (the copyright files stay).
   rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb
+  rm -rf "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/*
+  find "$rootfs"/usr/share/locale -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +
+  find "$rootfs"/usr/share/doc -type f ! -name copyright -delete
   tar -C "$rootfs" -c . | docker import \
     --change 'ENV LANG=C.UTF-8' --change 'CMD ["/bin/bash"]' \
+    --change "LABEL org.trade-conformance.base-recipe=$BASE_RECIPE" \
     --message "debootstrap --variant=minbase $SUITE + python3 (scripts/docker-setup.sh)" \
     - "$BASE_IMAGE" >/dev/null
   rm -rf "$rootfs"

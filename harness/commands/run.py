@@ -77,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
     if args.campaign_budget is not None and args.campaign_budget < 1:
         raise ConfigError("--campaign-budget must be at least 1")
     _check_artefacts(participant, profiles)
+    if getattr(args, "endpoints", "local") == "docker":
+        _check_docker()
 
     import pytest
 
@@ -155,3 +157,16 @@ def _check_artefacts(participant: object, profiles: list[str]) -> None:
         for ruleset_id in rs.expand(list(claim.rulesets)):
             for key in rs.get_ruleset(ruleset_id).components:
                 store.path(key)  # raises ArtefactError naming the file and how to get it
+
+
+def _check_docker() -> None:
+    """``--endpoints docker`` needs the docker SDK and an engine that answers: say so (exit 2)
+    before anything runs, rather than a run whose every endpoint fails to start."""
+    from harness.errors import ConfigError
+    from harness.runtime.docker import DockerUnavailableError, connect
+
+    try:
+        connect(timeout=15).close()
+    except DockerUnavailableError as exc:
+        raise ConfigError(f"--endpoints docker: {exc}") from None
+

@@ -9,7 +9,9 @@ the runtime learns the port. An endpoint with listeners besides HTTP (the refere
 server) declares them in ``ReferenceEndpoint.extra_ports``; serve binds each (``--extra-port
 dns=5353``, default 0 = a free port; ``udp+tcp`` gets both sockets on one port) before the app
 starts and reports them as ``extras`` (``{"dns": "127.0.0.1:41234"}``). A bearer token the endpoint must require is read from the environment variable
-``CONFORMANCE_SERVE_TOKEN`` (not from argv, which other users can read). ``--watch-pid PID`` makes
+``CONFORMANCE_SERVE_TOKEN`` (not from argv, which other users can read), or from the file named by
+``CONFORMANCE_SERVE_TOKEN_FILE`` (how the Docker runtime hands it over: a container's environment
+is shown by ``docker inspect``). ``--watch-pid PID`` makes
 the server exit when process PID (the harness that started it) is gone.
 """
 
@@ -33,8 +35,27 @@ if TYPE_CHECKING:
     from harness.reference import ExtraListener
 
 TOKEN_ENV = "CONFORMANCE_SERVE_TOKEN"
+TOKEN_FILE_ENV = "CONFORMANCE_SERVE_TOKEN_FILE"
 #: Where ``--pki-dir`` reaches the endpoint (same name as ``harness.pki.PKI_DIR_ENV``).
 PKI_DIR_ENV = "CONFORMANCE_PKI_DIR"
+
+
+def _token() -> str | None:
+    """The bearer token to require: ``$CONFORMANCE_SERVE_TOKEN_FILE``'s content, else
+    ``$CONFORMANCE_SERVE_TOKEN``, else none."""
+    path = os.environ.get(TOKEN_FILE_ENV)
+    if path:
+        try:
+            token = Path(path).read_text("utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(
+                f"{TOKEN_FILE_ENV}={path}: cannot read the bearer token ({exc.strerror or exc});"
+                " give a readable file holding the token, or unset the variable"
+            ) from None
+        if not token:
+            raise ConfigError(f"{TOKEN_FILE_ENV}={path}: the file is empty; write the token into it")
+        return token
+    return os.environ.get(TOKEN_ENV) or None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,9 +106,7 @@ def run(args: argparse.Namespace) -> int:
     if args.pki_dir:
         os.environ[PKI_DIR_ENV] = str(Path(args.pki_dir).resolve())
     listeners = _bind_extras(endpoint.name, endpoint.extra_ports, args.host, args.extra_port)
-    app = endpoint.create_app(
-        variant=args.variant, token=os.environ.get(TOKEN_ENV) or None, listeners=listeners
-    )
+    app = endpoint.create_app(variant=args.variant, token=_token(), listeners=listeners)
     sock = _bind(args.host, args.port)
     host, port = sock.getsockname()[:2]
     if args.host not in ("127.0.0.1", "::1", "localhost"):

@@ -6,9 +6,10 @@ runtime hands back base URLs on 127.0.0.1, so tests never know which backend ran
 
 What a caller may rely on:
 
-* **Image.** Built on first use with the docker SDK from ``docker/Dockerfile`` over a build
-  context of wheels made on the host (the harness from this checkout, its dependencies for the
-  base image's Python and platform): nothing is downloaded inside the build. The tag
+* **Image.** Built on first use with the docker SDK from ``docker/Dockerfile``, installing wheels
+  made on the host (the harness from this checkout, its dependencies for the base image's Python
+  and platform) that the runtime serves to the build on 127.0.0.1: nothing is downloaded from the
+  internet inside the build, and the wheels are not a layer of the image. The tag
   ``conformance-harness:<version>-<digest>`` carries a digest of the Dockerfile, the harness
   sources and the base image id, so a changed harness rebuilds and an unchanged one is reused.
   Base image: ``base_image=`` or ``CONFORMANCE_DOCKER_BASE_IMAGE`` (default ``python:3.12-slim``;
@@ -24,6 +25,9 @@ What a caller may rely on:
 * **Readiness.** ``GET /conformance/v1/health`` through the published port must answer 200 within
   the timeout; otherwise :class:`EndpointStartError` says what did not come up, with the container
   state and the end of its log, and the container is removed.
+* **Secrets.** A bearer token is written into the created container (``/run/conformance/``, mode
+  0400, owned by the container's user) before it starts; it is never in the container's
+  environment or arguments, which ``docker inspect`` shows.
 * **Evidence.** Each container's output is streamed to a log file in ``log_dir`` (kept).
 * **Clean-up.** ``stop()`` / leaving the ``with`` block removes the containers and the network,
   also after an exception or Ctrl-C (and at interpreter exit). A harness killed with SIGKILL
@@ -77,7 +81,10 @@ IMAGE_REPOSITORY = "conformance-harness"
 DEFAULT_BASE_IMAGE = "python:3.12-slim"
 ENV_BASE_IMAGE = "CONFORMANCE_DOCKER_BASE_IMAGE"
 ENV_IMAGE = "CONFORMANCE_DOCKER_IMAGE"
-TOKEN_ENV = "CONFORMANCE_SERVE_TOKEN"
+#: How ``conformance serve`` in a container finds the bearer token: a file in ``SECRETS_DIR``.
+TOKEN_FILE_ENV = "CONFORMANCE_SERVE_TOKEN_FILE"
+SECRETS_DIR = "/run/conformance"
+TOKEN_FILE_NAME = "serve-token"
 
 #: Port ``conformance serve`` listens on inside every container.
 CONTAINER_PORT = 8080
@@ -497,32 +504,19 @@ def _build(
     log_path = log_path or _cache_dir() / "build.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="conformance-image-") as tmp, log_path.open("a") as log:
-        context = Path(tmp)
         log.write(f"# building {tag} over {base} from {root}\n")
         target = probe_target(client, base, owner)
         log.write(f"# base image Python: {target}\n")
-        build_wheels(root, target, context / ".wheels", log)
+        wheels = Path(tmp) / "wheels"
+        build_wheels(root, target, wheels, log)
+        context = Path(tmp) / "context"
+        context.mkdir()
         shutil.copyfile(dockerfile, context / "Dockerfile")
         lines: list[str] = []
         try:
-            for chunk in client.api.build(
-                path=str(context),
-                tag=tag,
-                buildargs={"BASE_IMAGE": base, "INPUTS_DIGEST": tag.rsplit("-", 1)[-1]},
-                network_mode="host",
-                rm=True,
-                forcerm=True,
-                pull=False,
-                decode=True,
-            ):  # fmt: skip
-                text = chunk.get("stream") or chunk.get("status") or ""
-                if text:
-                    log.write(text)
-                    lines.extend(text.splitlines())
-                if "error" in chunk:
-                    lines.append(str(chunk["error"]))
-                    log.write(f"ERROR: {chunk['error']}\n")
-                    raise ImageBuildError(_build_failure(tag, log_path, lines))
+            with serve_wheels(wheels) as wheels_url:
+                log.write(f"# wheels served to the build at {wheels_url}\n")
+                _stream_build(client, context, tag, base, wheels_url, log, log_path, lines)
         except errors.APIError as exc:
             lines.append(str(exc))
             raise ImageBuildError(_build_failure(tag, log_path, lines)) from None
@@ -531,9 +525,91 @@ def _build(
         raise ImageBuildError(_build_failure(tag, log_path, lines))
 
 
+@contextlib.contextmanager
+def serve_wheels(folder: Path) -> Iterator[str]:
+    """Serve ``folder`` on 127.0.0.1 (an ephemeral port) while the block runs; yields its URL, a
+    page pip reads with ``--find-links``. The image build reaches it through ``--network host``,
+    so the wheels are installed without ever being a layer of the image."""
+    import functools
+    import http.server
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, name="wheels-http", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def _stream_build(
+    client: Any,
+    context: Path,
+    tag: str,
+    base: str,
+    wheels_url: str,
+    log: IO[str],
+    log_path: Path,
+    lines: list[str],
+) -> None:
+    """``docker build`` of ``context``, its output streamed into ``log`` (and ``lines``)."""
+    buildargs = {
+        "BASE_IMAGE": base,
+        "INPUTS_DIGEST": tag.rsplit("-", 1)[-1],
+        "WHEELS_URL": wheels_url,
+    }
+    for chunk in client.api.build(
+        path=str(context), tag=tag, buildargs=buildargs, network_mode="host",
+        rm=True, forcerm=True, pull=False, decode=True,
+    ):  # fmt: skip
+        text = chunk.get("stream") or chunk.get("status") or ""
+        if text:
+            log.write(text)
+            lines.extend(text.splitlines())
+        if "error" in chunk:
+            lines.append(str(chunk["error"]))
+            log.write(f"ERROR: {chunk['error']}\n")
+            raise ImageBuildError(_build_failure(tag, log_path, lines))
+
+
 def _build_failure(tag: str, log_path: Path, lines: Sequence[str]) -> str:
     tail = "\n    ".join(lines[-LOG_TAIL_LINES:]) or "(no output)"
     return f"building image {tag} failed; full output in {log_path}; last lines:\n    {tail}"
+
+
+def secrets_archive(files: Mapping[str, str], user: str) -> bytes:
+    """A tar of folder ``conformance/`` (0700) holding ``files`` (0400), owned by ``user``
+    (``uid:gid``), to unpack into a created container's ``/run`` before it starts."""
+    import io
+    import tarfile
+
+    uid, _, gid = user.partition(":")
+    if not uid.isdigit() or not (gid or uid).isdigit():
+        raise EndpointStartError(
+            f"cannot hand a token to a container running as user {user!r}: give the user as"
+            " numeric uid:gid (the default is the harness's own)"
+        )
+    owner = {"uid": int(uid), "gid": int(gid or uid)}
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        folder = tarfile.TarInfo(Path(SECRETS_DIR).name)
+        folder.type, folder.mode = tarfile.DIRTYPE, 0o700
+        folder.uid, folder.gid = owner["uid"], owner["gid"]
+        tar.addfile(folder)
+        for name, text in files.items():
+            data = text.encode("utf-8")
+            info = tarfile.TarInfo(f"{folder.name}/{name}")
+            info.size, info.mode = len(data), 0o400
+            info.uid, info.gid = owner["uid"], owner["gid"]
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
 
 
 # -- ports ------------------------------------------------------------------------------------
@@ -770,14 +846,16 @@ class DockerRuntime(EndpointRuntime):
             f"{scheme}://127.0.0.1:{CONTAINER_PORT}{HEALTH_PATH}"
         )
         if token:
-            environment[TOKEN_ENV] = token
+            # a file written into the container before it starts: its environment and arguments
+            # are shown to anyone who may run `docker inspect`
+            environment[TOKEN_FILE_ENV] = f"{SECRETS_DIR}/{TOKEN_FILE_NAME}"
 
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with log_path.open("a", encoding="utf-8") as fh:
             fh.write(f"# docker run {image.tag} {' '.join(command)} (container {container_name})\n")
         launched = time.monotonic()
         try:
-            container = self._client.containers.run(
+            container = self._client.containers.create(
                 image.tag, command, name=container_name, detach=True, labels={**self.labels, LABEL_ENDPOINT: name},
                 network=self.network_name, ports=ports, environment=environment, volumes=mounts.volumes,
                 # the endpoint name is also a DNS alias on the run's network (``sml``, ``smp`` ...)
@@ -786,6 +864,9 @@ class DockerRuntime(EndpointRuntime):
                 },
                 user=self.user, stop_signal="SIGTERM",
             )  # fmt: skip
+            if token:
+                container.put_archive("/run", secrets_archive({TOKEN_FILE_NAME: token}, self.user))
+            container.start()
         except _errors() as exc:
             self._remove_named(container_name)
             raise EndpointStartError(

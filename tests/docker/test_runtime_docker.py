@@ -103,7 +103,9 @@ def test_each_start_gets_its_own_container_and_port(docker_runtime: DockerRuntim
     assert get(b, control_api.HEALTH).status_code == 200
 
 
-def test_token_reaches_the_endpoint_through_the_environment(docker_runtime: DockerRuntime) -> None:
+def test_token_reaches_the_endpoint_as_a_file_never_in_what_docker_inspect_shows(
+    docker_runtime: DockerRuntime,
+) -> None:
     token = "docker-test-token-7f3a"
     endpoint = docker_runtime.start("peppol-participant", token=token)
     body = {"scenario": "invoice-standard", "ruleset": "peppol-ubl-3.0.19"}
@@ -114,7 +116,13 @@ def test_token_reaches_the_endpoint_through_the_environment(docker_runtime: Dock
         )
         assert ok.status_code == 200, ok.text
     container = container_of(docker_runtime, endpoint)
-    assert token not in " ".join(container.attrs["Config"]["Cmd"])  # never in argv
+    inspected = json.dumps(container.attrs)  # what `docker inspect` shows: argv, env, labels ...
+    assert token not in inspected
+    assert "CONFORMANCE_SERVE_TOKEN_FILE=/run/conformance/serve-token" in container.attrs["Config"]["Env"]
+    # the file is the container user's alone
+    mode = container.exec_run(["stat", "-c", "%a %u:%g", "/run/conformance/serve-token"])
+    assert mode.exit_code == 0, mode.output
+    assert mode.output.decode().split() == ["400", docker_runtime.user]
 
 
 def test_logs_are_kept_as_evidence(docker_runtime: DockerRuntime) -> None:

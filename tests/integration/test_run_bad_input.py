@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+REFERENCE = ROOT / "fixtures" / "participants" / "reference.toml"
 
 
 def conformance(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -115,3 +116,19 @@ def test_prompt_driver_without_terminal_ends_no_traffic(tmp_path: Path) -> None:
     assert profile["verdict"] == "INCONCLUSIVE"
     assert profile["no_traffic_scenarios"], "NO_TRAFFIC must be reported, never a pass"
     assert not [c for c in report["checks"] if c["outcome"] == "pass" and c["requirements"] == ["BIS-OUT-001"]]
+
+
+def test_docker_endpoints_without_an_engine_exit_2_before_anything_runs(tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "DOCKER_HOST": f"unix://{tmp_path / 'no-such-docker.sock'}"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "run", "--participant", str(REFERENCE),
+         "--report-dir", str(tmp_path / "r"), "--endpoints", "docker"],
+        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "--endpoints docker" in proc.stderr and "no Docker engine answers" in proc.stderr
+    assert "--endpoints local" in proc.stderr, "the error says what to do instead"
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert not (tmp_path / "r").exists(), "nothing may run without the engine asked for"
