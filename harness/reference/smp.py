@@ -30,15 +30,17 @@ Management API (JSON, bearer token if one is set) under ``/conformance/v1/peppol
   ``signing`` (default ``smp``) lets the harness publish deliberately wrong metadata for AP lookup
   tests: ``unsigned``, ``corrupt-signature``, ``tampered``, ``expired-certificate`` (an expired
   certificate of the SMP CA), ``wrong-ca`` (an SMP certificate of an untrusted CA),
-  ``ap-certificate`` (signed by an AP certificate: not the SMP CA);
+  ``ap-certificate`` (signed by an AP certificate: not the SMP CA), ``revoked-certificate`` (an
+  SMP certificate of the SMP CA that its CRL lists);
 - ``DELETE /participants/{participant, percent-encoded}``; ``POST /reset``;
 - ``GET /trust`` -> the SMP CA (the trust anchor an AP needs), root, SMP and AP certificates (PEM)
   and the SMP certificate's ``certificate_uid`` (for Redirects to this SMP);
 - ``GET`` / ``DELETE /requests`` -> the log of read requests (raw path, status) / clear it.
 
 Certificates come from the test PKI in ``CONFORMANCE_PKI_DIR`` (``conformance serve --pki-dir``;
-expired and wrong-CA SMP certificates are issued into it on first use), or from a private one made
-in a temporary directory on first use when none is given.
+the faulty SMP certificates are issued into it on first use unless :func:`prepare_pki` issued them
+beforehand, as it must for a read-only PKI), or from a private one made in a temporary directory on
+first use when none is given.
 
 **Lookup participant** -- ``POST /conformance/v1/peppol-smp/lookup`` (the control API group of
 the profile) does what a sending AP does, with :class:`~harness.peppol.smp.client.SmpClient`::
@@ -46,6 +48,7 @@ the profile) does what a sending AP does, with :class:`~harness.peppol.smp.clien
     {"receiver": "iso6523-actorid-upis::0195:T08GB0001A", "document_type": "busdox-docid-qns::...",
      "process": "cenbii-procid-ubl::..." (optional), "sml_zone": "sml.conformance.test",
      "dns_resolver": "127.0.0.1:5353", "smp_trust_anchors": ["-----BEGIN CERTIFICATE-----..."],
+     "smp_crls": ["-----BEGIN X509 CRL-----..."] (optional),
      "transport_profiles": ["peppol-transport-as4-v2_0"]}
 
 and answers 200 ``{"outcome": "endpoint", "endpoint_url", "certificate" (PEM),
@@ -65,10 +68,11 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import unquote
 
@@ -124,26 +128,55 @@ SIGNING_CHOICES = (
     "expired-certificate",
     "wrong-ca",
     "ap-certificate",
+    "revoked-certificate",
 )
 
-
-#: The faulty SMP certificates the reference SMP signs with on request: signing choice ->
-#: (certificate name in the test PKI, expired, wrong CA).
-FAULTY_SMP_CERTIFICATES: dict[str, tuple[str, bool, bool]] = {
-    "expired-certificate": ("reference-smp-expired", True, False),
-    "wrong-ca": ("reference-smp-wrong-ca", False, True),
-}
 #: Seat id (subject CN) of the reference SMP's faulty certificates: the SMP's own.
 REFERENCE_SMP_SEAT = "PSG000001"
 
 
+@dataclass(frozen=True)
+class FaultySmpCertificate:
+    """An SMP certificate of the test PKI with one deliberate fault, for a signing choice."""
+
+    #: Its name in the test PKI.
+    name: str
+    expired: bool = False
+    wrong_ca: bool = False
+    #: Listed in the SMP CA's CRL (and answered revoked by the OCSP responder).
+    revoked: bool = False
+
+    def issue(self, pki: str | os.PathLike[str] | TestPki) -> None:
+        """Issue it into ``pki`` (idempotent: an existing one with the same faults is kept)."""
+        from harness.pki import issue
+
+        issue(
+            pki,
+            "smp",
+            self.name,
+            seat_id=REFERENCE_SMP_SEAT,
+            expired=self.expired,
+            wrong_ca=self.wrong_ca,
+            revoked=self.revoked,
+        )
+
+
+#: The faulty SMP certificates the reference SMP signs with on request, by signing choice.
+FAULTY_SMP_CERTIFICATES: Mapping[str, FaultySmpCertificate] = MappingProxyType(
+    {
+        "expired-certificate": FaultySmpCertificate("reference-smp-expired", expired=True),
+        "wrong-ca": FaultySmpCertificate("reference-smp-wrong-ca", wrong_ca=True),
+        "revoked-certificate": FaultySmpCertificate("reference-smp-revoked", revoked=True),
+    }
+)
+
+
 def prepare_pki(pki_dir: str | os.PathLike[str]) -> None:
     """Issue, into the test PKI at ``pki_dir``, every faulty certificate the reference SMP may sign
-    with, so that it never has to write to the PKI (a container mounts it read-only)."""
-    from harness.pki import issue
-
-    for name, expired, wrong_ca in FAULTY_SMP_CERTIFICATES.values():
-        issue(pki_dir, "smp", name, seat_id=REFERENCE_SMP_SEAT, expired=expired, wrong_ca=wrong_ca)
+    with, so that it never has to write to the PKI (a container mounts it read-only). Issuing the
+    revoked one re-signs the SMP CA's CRL: read CRLs after this."""
+    for faulty in FAULTY_SMP_CERTIFICATES.values():
+        faulty.issue(pki_dir)
 
 
 class ReferenceCredentials:
@@ -175,8 +208,8 @@ class ReferenceCredentials:
             return self._pki
 
     def credential(self, choice: str) -> SigningCredential:
-        """The credential to sign with for a ``signing`` choice (``smp``, ``expired-certificate``,
-        ``wrong-ca``, ``ap-certificate``); faulty certificates are issued into the PKI once."""
+        """The credential to sign with for a ``signing`` choice (``smp``, ``ap-certificate`` or
+        one of :data:`FAULTY_SMP_CERTIFICATES`); faulty certificates are issued into the PKI once."""
         from harness.peppol.smp.signing import SigningCredential
         from harness.pki import load_pki, load_private_key
 
@@ -190,12 +223,10 @@ class ReferenceCredentials:
         elif choice == "ap-certificate":
             cert = pki["ap"]
         elif choice in FAULTY_SMP_CERTIFICATES:
-            name, expired, wrong_ca = FAULTY_SMP_CERTIFICATES[choice]
-            if name not in pki.certificates:  # prepare_pki() may have issued it (read-only mounts)
-                pki.issue(
-                    "smp", name, seat_id=REFERENCE_SMP_SEAT, expired=expired, wrong_ca=wrong_ca
-                )
-            cert = load_pki(pki.directory)[name]
+            faulty = FAULTY_SMP_CERTIFICATES[choice]
+            if faulty.name not in pki.certificates:  # prepare_pki() may have issued it (read-only)
+                faulty.issue(pki)
+            cert = load_pki(pki.directory)[faulty.name]
         else:
             raise BadRequest(f"unknown signing {choice!r}; one of {', '.join(SIGNING_CHOICES)}")
         cred = SigningCredential(load_private_key(cert), cert.certificate, tuple(cert.chain[:-1]))
@@ -360,6 +391,8 @@ class ReferenceSmp:
             choice = "wrong-ca"
         elif fault is SmpFault.EXPIRED_SIGNER:
             choice = "expired-certificate"
+        elif fault is SmpFault.REVOKED_SIGNER:
+            choice = "revoked-certificate"
         credential = self.credentials.credential(choice)
         md_fault = MetadataFault.NONE
         if fault is SmpFault.CORRUPT_SIGNATURE or signing == "corrupt-signature":
@@ -453,7 +486,9 @@ class ReferenceSmp:
     ) -> str:
         if self.variant.smp_fault is SmpFault.DOUBLE_ENCODED_REFERENCES:
             return f"{base_url}/{double_encode(participant)}/services/{double_encode(doc)}"
-        if self.variant.smp_fault is SmpFault.PLAIN_HTTP_REFERENCES and base_url.startswith("https:"):
+        if self.variant.smp_fault is SmpFault.PLAIN_HTTP_REFERENCES and base_url.startswith(
+            "https:"
+        ):
             base_url = "http:" + base_url.removeprefix("https:")
         return base_url + service_metadata_path(participant, doc)
 
@@ -713,12 +748,14 @@ def lookup_faults(variant: SmpVariant) -> Any:
         check_redirect_certificate=f is not LookupFault.IGNORES_REDIRECT_CERTIFICATE,
         check_activation=f is not LookupFault.IGNORES_ACTIVATION_DATES,
         any_document_type=f is LookupFault.ANY_DOCUMENT_TYPE,
+        check_revocation=f is not LookupFault.IGNORES_REVOCATION,
     )
 
 
 def lookup_request(payload: Any) -> Any:
     """The :class:`~harness.peppol.smp.client.LookupRequest` of a control-API lookup body."""
     from harness.peppol.smp.client import LookupRequest
+    from harness.peppol.smp.control import crls_from_pem
     from harness.peppol.smp.signing import TrustAnchors
 
     if not isinstance(payload, dict):
@@ -740,6 +777,11 @@ def lookup_request(payload: Any) -> Any:
         trust = TrustAnchors.from_pem(*anchors)
     except ConfigError as exc:
         raise BadRequest(str(exc)) from None
+    crls = payload.get("smp_crls")
+    if crls is not None and (
+        not isinstance(crls, list) or not crls or not all(isinstance(c, str) for c in crls)
+    ):
+        raise BadRequest("smp_crls, when given, must be a non-empty list of PEM CRLs")
     process = payload.get("process")
     at = payload.get("at")
     try:
@@ -756,6 +798,7 @@ def lookup_request(payload: Any) -> Any:
             if process is not None
             else None,
             at=datetime.fromisoformat(at) if isinstance(at, str) else None,
+            smp_crls=crls_from_pem(crls) if crls is not None else None,
         )
     except ValueError as exc:
         raise BadRequest(str(exc)) from None

@@ -13,7 +13,9 @@ What the suites of profile ``peppol-smp`` rely on:
 - :meth:`SmpNetwork.for_peer` gives the addresses to hand to an endpoint started by the same
   runtime (the embedded AP): in Docker, containers reach each other by name, not by the
   127.0.0.1 ports published for the harness;
-- :meth:`SmpNetwork.redirect_target` starts, once, a second reference SMP (same PKI) for redirects.
+- :meth:`SmpNetwork.redirect_target` starts, once, a second reference SMP (same PKI) for redirects;
+- :meth:`SmpNetwork.smp_crls` / :meth:`SmpNetwork.revocation_source`: the current CRLs of the test
+  PKI, as a lookup request hands them to an AP and as SMP-SIG-004 is judged.
 
 Private keys stay in the PKI directory (keep it outside the run folder); nothing here returns one.
 """
@@ -29,7 +31,10 @@ from harness.peppol.smp.identifiers import ParticipantIdentifier
 from harness.runtime.base import RunningEndpoint
 
 if TYPE_CHECKING:
+    from cryptography import x509
+
     from harness.peppol.smp.control import Publication
+    from harness.peppol.smp.judge import RevocationSource
     from harness.peppol.smp.signing import TrustAnchors
     from harness.reference.smp import ReferenceNetwork
     from harness.runtime.base import EndpointRuntime
@@ -112,6 +117,24 @@ class SmpNetwork:
         from harness.peppol.smp.signing import TrustAnchors
 
         return TrustAnchors.from_pem(self.smp_ca_pem)
+
+    def smp_crls(self) -> tuple[x509.CertificateRevocationList, ...]:
+        """The current CRL of the SMP CA (the CA of :meth:`trust_anchors`), read from the PKI now:
+        what a lookup request hands the AP as ``smp_crls``."""
+        from harness.pki import load_pki
+
+        return (load_pki(self.pki_dir).crl("smp-ca"),)
+
+    def revocation_source(self) -> RevocationSource:
+        """The test SMP CA and root with their current CRLs: what SMP-SIG-004 is judged by."""
+        from harness.peppol.smp.judge import RevocationSource
+        from harness.pki import load_pki
+
+        pki = load_pki(self.pki_dir)
+        names = ("smp-ca", "root")
+        return RevocationSource(
+            tuple(pki.authority(n).certificate for n in names), tuple(pki.crl(n) for n in names)
+        )
 
     def ap_certificate_der(self) -> bytes:
         from harness.peppol.smp.control import certificate_der

@@ -41,6 +41,7 @@ class SmpFault(enum.StrEnum):
     DECODES_PATH_TWICE = "decodes-path-twice"  #: the request path percent-decoded twice
     PUBLISH_ANSWERS_TEXT = "publish-answers-text"  #: publishParticipant answers 200 text/plain
     PLAIN_HTTP_REFERENCES = "plain-http-references"  #: http:// hrefs from an HTTPS-only SMP
+    REVOKED_SIGNER = "revoked-signer"  #: signed by a revoked SMP certificate of the SMP CA
 
 
 class LookupFault(enum.StrEnum):
@@ -58,6 +59,7 @@ class LookupFault(enum.StrEnum):
     IGNORES_ACTIVATION_DATES = "ignores-activation-dates"  #: endpoints used whatever their dates
     ANY_DOCUMENT_TYPE = "any-document-type"  #: falls back to another document type's metadata
     REFUSAL_WITHOUT_REASON = "refusal-without-reason"  #: refusals answered without "reason"
+    IGNORES_REVOCATION = "ignores-revocation"  #: the CRLs handed with the lookup not consulted
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ GOOD_LOOKUP = SmpVariant(
     LOOKUP_ENDPOINT,
     "The reference sending AP as it should be: SML U-NAPTR lookup at the SHA-256 name, one "
     "percent-encoding, signature verified and chained to the SMP CA at lookup time, only "
-    "endpoints of a supported transport profile.",
+    "endpoints of a supported transport profile, the signer checked against the CRLs handed.",
     frozenset(),
 )
 
@@ -221,6 +223,14 @@ _SMP_CATALOGUE: tuple[SmpVariant, ...] = (
         smp_fault=SmpFault.PLAIN_HTTP_REFERENCES,
         https_only=True,
     ),
+    SmpVariant(
+        "revoked-signing-certificate",
+        SMP_ENDPOINT,
+        "Signs with an SMP certificate of the SMP CA that the SMP CA has revoked (listed in its "
+        "CRL); the signature verifies and the certificate is within its validity period.",
+        frozenset({"SMP-SIG-004"}),
+        smp_fault=SmpFault.REVOKED_SIGNER,
+    ),
 )
 
 _LOOKUP_CATALOGUE: tuple[SmpVariant, ...] = (
@@ -311,6 +321,14 @@ _LOOKUP_CATALOGUE: tuple[SmpVariant, ...] = (
         "control API requires.",
         frozenset({"LOOKUP-API-001"}),
         lookup_fault=LookupFault.REFUSAL_WITHOUT_REASON,
+    ),
+    SmpVariant(
+        "ignores-revocation",
+        LOOKUP_ENDPOINT,
+        "Does not consult the CRLs handed with the lookup (smp_crls), so metadata signed by a "
+        "revoked SMP certificate is accepted; signature, chain and validity are still checked.",
+        frozenset({"LOOKUP-SIG-004"}),
+        lookup_fault=LookupFault.IGNORES_REVOCATION,
     ),
 )
 

@@ -167,6 +167,14 @@ def smp_trust(smp_driver: Any) -> Any:
     return TrustAnchors.from_pem(pem)
 
 
+@pytest.fixture(scope="session")
+def smp_revocation(smp_network: Any) -> Any:
+    """The CRLs SMP-SIG-004 is judged by (``harness.peppol.smp.judge.RevocationSource``): those of
+    the harness's test SMP CA, which an embedded SMP signs under; a participant's own SMP CA is
+    not among them (its certificate's revocation is then not applicable, with the reason)."""
+    return smp_network.revocation_source()
+
+
 # -- role ap -----------------------------------------------------------------------------------
 
 
@@ -229,6 +237,7 @@ class LookupBench:
             dns_resolver=self.dns,
             trust=self.network.trust_anchors(),
             transport_profiles=tuple(self.claim.transport_profiles),
+            smp_crls=self.network.smp_crls(),
         )
         self.network.clear_logs()
         answer = self.driver.lookup(request)

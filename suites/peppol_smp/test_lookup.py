@@ -3,7 +3,8 @@ receivers on its own reference SMP, registers them in its own reference SML, and
 it would send to. The AP must ask the SML for the right U-NAPTR name and the SMP for the right
 URL, answer exactly the published endpoint, and refuse -- give no endpoint -- for unregistered
 receivers, unpublished document types, metadata with a bad signature or a certificate that is
-expired or not of the SMP CA, and endpoints of transport profiles it does not support. Redirects
+expired, revoked (by the CRL handed with the lookup) or not of the SMP CA, and endpoints of
+transport profiles it does not support. Redirects
 are followed once, inactive endpoints ignored (SHOULD).
 
 What the AP asked of the SML and the SMP comes from their logs; those logs, the control API
@@ -167,7 +168,8 @@ def test_no_endpoint_without_registration_or_metadata(
     _judge_case(case, lookup_bench, smp_evidence, checks)
 
 
-@pytest.mark.requirement("LOOKUP-SIG-001", "LOOKUP-SIG-002", "LOOKUP-SIG-003", "LOOKUP-API-001")
+@pytest.mark.requirement("LOOKUP-SIG-001", "LOOKUP-SIG-002", "LOOKUP-SIG-003", "LOOKUP-SIG-004",
+                         "LOOKUP-API-001")  # fmt: skip
 @pytest.mark.parametrize(
     "signing",
     [
@@ -177,13 +179,15 @@ def test_no_endpoint_without_registration_or_metadata(
         "wrong-ca",
         "ap-certificate",
         "expired-certificate",
+        "revoked-certificate",
     ],
 )
 def test_untrusted_metadata_is_refused(
     signing: str, lookup_bench: Any, smp_evidence: Any, checks: Any
 ) -> None:
     """Metadata that is unsigned, changed after signing, signed by a certificate that is not of the
-    SMP CA, or by an expired one, gives no endpoint."""
+    SMP CA, by an expired one, or by one the SMP CA's CRL (handed with the lookup) lists as
+    revoked, gives no endpoint."""
     case = lookup_bench.cases()[f"signing-{signing}"]
     _judge_case(case, lookup_bench, smp_evidence, checks)
 

@@ -1,8 +1,8 @@
 """Participant as SMP: what the harness publishes through the control API, the SMP serves back on
 its Peppol SMP 1.x read interface -- at the right URLs (identifiers percent-encoded once,
 participant ids matched case-insensitively, document types exactly), as schema-valid XML labelled
-as XML, signed by a certificate of the configured SMP CA that is valid now, 404 for what it does
-not know, redirects as published, over HTTPS where the participant file says so.
+as XML, signed by a certificate of the configured SMP CA that is valid now and not revoked, 404
+for what it does not know, redirects as published, over HTTPS where the participant file says so.
 
 Each assertion is one check (see harness.peppol.smp.judge); the HTTP exchanges are the evidence.
 """
@@ -87,19 +87,20 @@ def test_service_group(
 
 
 @pytest.mark.requirement("SMP-URL-001", "SMP-HTTP-002", "SMP-XML-001", "SMP-XML-002",
-                         "SMP-SIG-001", "SMP-SIG-002", "SMP-SIG-003")  # fmt: skip
+                         "SMP-SIG-001", "SMP-SIG-002", "SMP-SIG-003", "SMP-SIG-004")  # fmt: skip
 @pytest.mark.parametrize("document", ["invoice", "credit-note", "awkward"])
 def test_signed_service_metadata(
     document: str,
     smp_published: Any,
     smp_reader: Any,
     smp_trust: Any,
+    smp_revocation: Any,
     smp_evidence: Any,
     checks: Any,
 ) -> None:
-    """``GET /{participant}/services/{documentType}``: found, XML, schema-valid, signed by a valid
-    certificate of the SMP CA, and the endpoints published (``credit-note`` carries activation and
-    expiration dates; ``awkward`` identifiers hold ``/ ? # % ü`` and a space)."""
+    """``GET /{participant}/services/{documentType}``: found, XML, schema-valid, signed by a valid,
+    unrevoked certificate of the SMP CA, and the endpoints published (``credit-note`` carries
+    activation and expiration dates; ``awkward`` identifiers hold ``/ ? # % ü`` and a space)."""
     from harness.peppol.smp.scenarios import AWKWARD_DOCUMENT, CREDIT_NOTE, INVOICE
 
     name = "awkward" if document == "awkward" else "main"
@@ -115,16 +116,18 @@ def test_signed_service_metadata(
             publication.service(doc),
             smp_trust,
             datetime.now(UTC),
+            revocation=smp_revocation,
         )
         _record(checks, inspection.judgements, smp_evidence.http(inspection.exchanges), scenario)
     checks.verify()
 
 
 @pytest.mark.requirement("SMP-RED-001", "SMP-URL-001", "SMP-HTTP-002", "SMP-XML-001",
-                         "SMP-SIG-001", "SMP-SIG-002", "SMP-SIG-003")  # fmt: skip
+                         "SMP-SIG-001", "SMP-SIG-002", "SMP-SIG-003", "SMP-SIG-004")  # fmt: skip
 def test_redirect_is_served_as_published(
-    smp_published: Any, smp_reader: Any, smp_trust: Any, smp_evidence: Any, checks: Any
-) -> None:
+    smp_published: Any, smp_reader: Any, smp_trust: Any, smp_revocation: Any, smp_evidence: Any,
+    checks: Any,
+) -> None:  # fmt: skip
     """A published Redirect is a signed SignedServiceMetadata naming the other SMP's metadata URL
     and the certificate that SMP signs with."""
     redirect = smp_published.participants.redirect
@@ -132,6 +135,7 @@ def test_redirect_is_served_as_published(
         inspection = judge.inspect_metadata(
             smp_reader, redirect.participant, redirect.services[0], smp_trust, datetime.now(UTC),
             found_requirement="SMP-RED-001",  # an HTTP 3xx instead of the metadata breaks this
+            revocation=smp_revocation,
         )  # fmt: skip
         _record(checks, inspection.judgements, smp_evidence.http(inspection.exchanges), "redirect")
     checks.verify()

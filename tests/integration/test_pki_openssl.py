@@ -318,3 +318,58 @@ def test_endpoint_log_holds_no_private_key(pki: TestPki, endpoint: RunningEndpoi
     for path in pki.directory.rglob("key.pem"):
         body = [line for line in path.read_text().splitlines() if not line.startswith("-----")]
         assert not any(line in log for line in body), path
+
+
+# -- the reference SMP's revoked signer (SMP-SIG-004, LOOKUP-SIG-004) ----------------------------
+
+
+def test_openssl_says_the_reference_smp_revoked_signer_is_revoked(tmp_path: Path) -> None:
+    """The certificate the reference SMP signs ``revoked-certificate`` metadata with (taken from
+    the signature itself), checked by OpenSSL against the SMP CA's CRL as the harness hands it to
+    an AP (``smp_crls``): revoked; the SMP's own certificate, same command: OK."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from harness.peppol.smp.control import crl_pem
+    from harness.peppol.smp.identifiers import (
+        BIS_BILLING_INVOICE,
+        BIS_BILLING_PROCESS,
+        DocumentTypeIdentifier,
+        ParticipantIdentifier,
+        ProcessIdentifier,
+        service_metadata_path,
+    )
+    from harness.peppol.smp.signing import signer_certificate
+    from harness.peppol.smp.smp_xml import TRANSPORT_AS4_V2, parse_document
+    from harness.reference.smp import ReferenceCredentials, ReferenceSmp
+    from harness.reference.smp_network import make_test_pki
+    from harness.reference.smp_variants import GOOD_SMP
+
+    directory = make_test_pki(tmp_path / "pki")  # what a certification run's network uses
+    participant = ParticipantIdentifier.peppol("0195:T08GB0001A")
+    document = DocumentTypeIdentifier.busdox(BIS_BILLING_INVOICE)
+    smp = ReferenceSmp(GOOD_SMP, ReferenceCredentials(directory))
+    signers: dict[str, Path] = {}
+    for signing in ("smp", "revoked-certificate"):
+        endpoint = {"transport_profile": TRANSPORT_AS4_V2, "endpoint_url": "https://ap.test/as4"}
+        process = {
+            "process": ProcessIdentifier.cenbii(BIS_BILLING_PROCESS).uri,
+            "endpoints": [endpoint],
+        }
+        smp.publish({"participant": participant.uri, "services": [
+            {"document_type": document.uri, "signing": signing, "processes": [process]}]})  # fmt: skip
+        status, _, body = smp.read(service_metadata_path(participant, document), "http://smp.test")
+        assert status == 200
+        found = signer_certificate(parse_document(body, name=signing))
+        assert found is not None
+        signers[signing] = tmp_path / f"{signing}.pem"
+        signers[signing].write_bytes(found[0].public_bytes(Encoding.PEM))
+    pki = load_pki(directory)
+    crls = tmp_path / "smp-crls.pem"  # exactly the PEM text a LookupRequest carries
+    crls.write_text(crl_pem(pki.crl("smp-ca")))
+    base: list[str | Path] = ["verify", "-crl_check", "-CRLfile", crls, "-CAfile",
+                              pki.trust_anchors_path, "-untrusted", pki.intermediates_path]  # fmt: skip
+    revoked = openssl(*base, signers["revoked-certificate"])
+    assert revoked.returncode != 0
+    assert "certificate revoked" in revoked.stdout + revoked.stderr, revoked.stdout + revoked.stderr
+    good = openssl(*base, signers["smp"])
+    assert good.returncode == 0 and good.stdout.strip().endswith(": OK"), good.stdout + good.stderr

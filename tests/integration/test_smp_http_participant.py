@@ -77,9 +77,15 @@ smp_ca = "smp-ca.pem"
     assert code == 0, output
     assert [p["verdict"] for p in report["profiles"]] == ["CONFORMANT"], output
     statuses = {r["id"]: r["status"] for p in report["profiles"] for r in p["requirements"]}
-    assert all(s == "passed" for rid, s in statuses.items() if rid != "SMP-TLS-001"), statuses
+    offline = {"SMP-TLS-001", "SMP-SIG-004"}
+    assert all(s == "passed" for rid, s in statuses.items() if rid not in offline), statuses
     assert not any(rid.startswith("LOOKUP-") for rid in statuses)  # role ap not claimed
     assert "s3cret-smp-token" not in json.dumps(report)
+    # its SMP CA is its own, not the harness's: revocation is not judged, and the report says why
+    assert statuses["SMP-SIG-004"] == "not-applicable"
+    sig4 = [c for c in report["checks"] if c["requirements"] == ["SMP-SIG-004"]]
+    assert sig4 and all(c["outcome"] == "not-applicable" for c in sig4)
+    assert all("cannot be obtained offline" in c["message"] for c in sig4)
 
 
 def test_outside_smp_with_another_ca_fails_the_signer_requirement(

@@ -258,8 +258,8 @@ def _new_lookup_fault_shows(name: str, net: Network, ap: RunningEndpoint) -> boo
     assert name == "ignores-redirect-certificate"
     second = net.runtime.start("smp", pki_dir=net.pki_dir)
     try:
-        with ReferenceNetwork(second.base_url, net.sml.base_url) as other:
-            other.publish(
+        with ReferenceNetwork(second.base_url, net.sml.base_url) as second_admin:
+            second_admin.publish(
                 P, D, PROC, [PublishedEndpoint("https://ap.example.test/as4")], register=False
             )
         href = second.base_url + service_metadata_path(P, D)
@@ -289,10 +289,24 @@ NEW_LOOKUP_VARIANTS = frozenset(
 )
 
 
+def _smp_crls(net: Network) -> list[str]:
+    """The SMP CA's CRL now (the SMP issues its revoked certificate on first use), as PEM."""
+    from harness.peppol.smp.control import crl_pem
+    from harness.pki import load_pki
+
+    return [crl_pem(load_pki(net.pki_dir).crl("smp-ca"))]
+
+
 def _lookup_fault_shows(name: str, net: Network, ap: RunningEndpoint) -> bool:
     net.admin.reset()
     if name in NEW_LOOKUP_VARIANTS:
         return _new_lookup_fault_shows(name, net, ap)
+    if name == "ignores-revocation":
+        net.admin.publish(
+            P, D, PROC, [PublishedEndpoint("https://ap.example.test/as4")],
+            signing="revoked-certificate",
+        )  # fmt: skip
+        return _ap_answer(net, ap, smp_crls=_smp_crls(net))["outcome"] == "endpoint"
     if name in ("dns-hashes-scheme-and-value", "dns-legacy-md5-cname", "double-encodes-ids"):
         net.admin.publish(P, D, PROC, [PublishedEndpoint("https://ap.example.test/as4")])
         return _ap_answer(net, ap)["outcome"] == "refused"
@@ -356,6 +370,10 @@ def _smp_fault_shows(name: str, net: Network, smp: RunningEndpoint) -> bool:
         return r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     with ReferenceNetwork(smp.base_url, net.sml.base_url) as admin:
         admin.publish(P, D, PROC, [PublishedEndpoint("https://ap.example.test/as4")])
+    if name == "revoked-signing-certificate":  # seen by the good AP given the SMP CA's CRL
+        return (
+            _ap_answer(net, net.ap, smp_crls=_smp_crls(net)).get("reason") == "revoked-certificate"
+        )
     expected_refusal = {
         "unsigned-metadata": "bad-signature",
         "corrupt-signature": "bad-signature",

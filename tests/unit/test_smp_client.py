@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from cryptography import x509
 
 from harness.peppol.smp.client import LookupRefused, LookupRequest, Refusal, SmpClient
 from harness.peppol.smp.identifiers import (
@@ -22,7 +23,7 @@ from harness.peppol.smp.identifiers import (
 )
 from harness.peppol.smp.signing import TrustAnchors
 from harness.peppol.smp.smp_xml import TRANSPORT_AS2_V2, TRANSPORT_AS4_V2
-from harness.pki import TestPki, init_pki
+from harness.pki import TestPki, init_pki, load_pki
 from harness.reference import ExtraListener
 from harness.reference.sml import DnsServer, SmlZone
 from harness.reference.smp import ReferenceCredentials, ReferenceSmp, lookup_faults
@@ -92,6 +93,10 @@ class Net:
             transport_profiles=(TRANSPORT_AS4_V2,),
         )
         return replace(base, **changes)  # type: ignore[arg-type]
+
+    def crls(self) -> tuple[x509.CertificateRevocationList, ...]:
+        """The SMP CA's CRL as it is now (issuing the revoked signer re-signs it)."""
+        return (load_pki(self.pki.directory).crl("smp-ca"),)
 
     def client(self, variant: str = "good") -> SmpClient:
         http = httpx.Client(transport=self.transport())
@@ -267,6 +272,12 @@ def _fault_shows(name: str, net: Net, *, good: bool = False) -> bool:
         except LookupRefused:
             return True
         return False
+    if name == "ignores-revocation":
+        net.publish(signing="revoked-certificate")
+        try:
+            return client.lookup(net.request(smp_crls=net.crls())).endpoint_url.endswith("/as4")
+        except LookupRefused:
+            return False
     signing = {
         "accepts-bad-signature": "corrupt-signature",
         "accepts-wrong-ca": "wrong-ca",
@@ -324,3 +335,98 @@ def test_expired_is_judged_at_the_lookup_time(net: Net) -> None:
     signer = net.smps[SMP_BASE].credentials.credential("expired-certificate").certificate
     result = net.client().lookup(net.request(at=signer.not_valid_after_utc - timedelta(days=1)))
     assert result.smp_certificate == signer
+
+
+# -- revocation of the SMP signing certificate (smp_crls) -----------------------------------------
+
+
+def test_revoked_signer_is_refused_when_crls_are_handed(net: Net) -> None:
+    net.publish(signing="revoked-certificate")
+    signer = net.smps[SMP_BASE].credentials.credential("revoked-certificate").certificate
+    crls = net.crls()
+    assert crls[0].get_revoked_certificate_by_serial_number(signer.serial_number) is not None
+    with pytest.raises(LookupRefused) as info:
+        net.client().lookup(net.request(smp_crls=crls))
+    assert info.value.refusal is Refusal.REVOKED_CERTIFICATE
+    assert f"serial {signer.serial_number:x}" in str(info.value) and "revoked" in str(info.value)
+
+
+def test_unrevoked_signer_passes_the_crl_check(net: Net) -> None:
+    net.publish()
+    result = net.client().lookup(net.request(smp_crls=net.crls()))
+    assert result.endpoint_url == "https://ap.example.test/as4"
+    assert result.smp_certificate == net.pki["smp"].certificate
+
+
+def test_without_crls_no_revocation_check_is_made(net: Net) -> None:
+    """smp_crls absent: the request says nothing about revocation, so the signer is accepted."""
+    net.publish(signing="revoked-certificate")
+    assert net.client().lookup(net.request()).endpoint_url == "https://ap.example.test/as4"
+
+
+def test_ignore_revocation_knob_accepts_a_revoked_signer(net: Net) -> None:
+    net.publish(signing="revoked-certificate")
+    client = net.client("ignores-revocation")
+    assert client.faults.check_revocation is False
+    result = client.lookup(net.request(smp_crls=net.crls()))
+    assert result.smp_certificate == (
+        net.smps[SMP_BASE].credentials.credential("revoked-certificate").certificate
+    )
+    # its one fault: an untrusted or expired signer is still refused
+    for signing, refusal in (
+        ("wrong-ca", Refusal.UNTRUSTED_CERTIFICATE),
+        ("expired-certificate", Refusal.EXPIRED_CERTIFICATE),
+    ):
+        net.publish(signing=signing)
+        with pytest.raises(LookupRefused) as info:
+            client.lookup(net.request(smp_crls=net.crls()))
+        assert info.value.refusal is refusal
+
+
+@pytest.mark.parametrize("which", ["root-crl-only", "crl-of-another-pki", "crl-out-of-date"])
+def test_signer_without_a_current_crl_of_its_issuer_is_refused_as_revoked(
+    net: Net, which: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Fail closed (the control API's rule): handed CRLs that say nothing current about the
+    signer's issuer make its status unknown, which is refused as revoked-certificate."""
+    net.publish()
+    pki = load_pki(net.pki.directory)
+    at: datetime | None = None
+    if which == "root-crl-only":
+        crls = (pki.crl("root"),)
+    elif which == "crl-of-another-pki":  # same issuer name, another key: does not verify
+        crls = (init_pki(tmp_path_factory.mktemp("other-pki")).crl("smp-ca"),)
+    else:
+        crls = (pki.crl("smp-ca"),)
+        next_update = crls[0].next_update_utc
+        assert next_update is not None
+        at = next_update + timedelta(days=1)  # the signer is still valid, the CRL is not current
+    with pytest.raises(LookupRefused) as info:
+        net.client().lookup(net.request(smp_crls=crls, at=at))
+    assert info.value.refusal is Refusal.REVOKED_CERTIFICATE
+    assert "revocation status" in str(info.value) and "unknown" in str(info.value)
+
+
+def test_lookup_app_reads_smp_crls_and_refuses_a_revoked_signer(net: Net) -> None:
+    """Through the reference lookup participant's control API (the body carries PEM CRLs)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+        from starlette.testclient import TestClient
+
+    from harness.peppol.smp.control import lookup_request_json
+    from harness.reference.smp import BadRequest, create_lookup_app, lookup_request
+
+    net.publish(signing="revoked-certificate")
+    body = lookup_request_json(net.request(smp_crls=net.crls()))
+    assert body["smp_crls"][0].startswith("-----BEGIN X509 CRL-----")
+    parsed = lookup_request(body)
+    assert parsed.smp_crls == net.crls()
+    with pytest.raises(BadRequest, match="smp_crls"):
+        lookup_request({**body, "smp_crls": ["not a CRL"]})
+    with pytest.raises(BadRequest, match="smp_crls"):
+        lookup_request({**body, "smp_crls": []})
+    with TestClient(create_lookup_app()) as app:
+        bad = app.post(API + "/lookup", json={**body, "smp_crls": "x"})
+        assert bad.status_code == 400

@@ -5,7 +5,10 @@ requirement, and the control API bodies match the OpenAPI contract."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -30,7 +33,7 @@ from harness.peppol.smp.scenarios import (
 )
 from harness.peppol.smp.signing import TrustAnchors
 from harness.peppol.smp.smp_xml import TRANSPORT_AS4_V2
-from harness.pki import TestPki, init_pki
+from harness.pki import TestPki, init_pki, load_pki
 from harness.reference.smp import ReferenceCredentials, ReferenceSmp, prepare_pki
 from harness.reference.smp_variants import GOOD_SMP, get_smp_variant
 from harness.report.model import Outcome
@@ -80,7 +83,8 @@ def published(pki: TestPki) -> Iterator[tuple[SmpTestParticipants, dict[str, Smp
     readers: dict[str, SmpReader] = {}
     names = ("good", "unsigned-metadata", "corrupt-signature", "wrong-signing-certificate",
              "expired-signing-certificate", "double-encoded-references", "wrong-content-type",
-             "schema-order", "drops-service-dates", "http-redirect", "decodes-path-twice")  # fmt: skip
+             "schema-order", "drops-service-dates", "http-redirect", "decodes-path-twice",
+             "revoked-signing-certificate")  # fmt: skip
     for name in names:
         smp = ReferenceSmp(get_smp_variant(name), creds)
         for pub in test.publications:
@@ -95,7 +99,12 @@ def failed(inspection: judge.Inspection) -> set[str]:
     return {j.requirement for j in inspection.judgements if j.outcome is Outcome.FAIL}
 
 
-def inspect_all(test: SmpTestParticipants, reader: SmpReader, trust: TrustAnchors) -> set[str]:
+def inspect_all(
+    test: SmpTestParticipants,
+    reader: SmpReader,
+    trust: TrustAnchors,
+    revocation: judge.RevocationSource,
+) -> set[str]:
     now = datetime.now(UTC)
     out: set[str] = set()
     for pub in (test.main, test.awkward):
@@ -105,15 +114,25 @@ def inspect_all(test: SmpTestParticipants, reader: SmpReader, trust: TrustAnchor
             )
         )
         for service in pub.services:
-            out |= failed(judge.inspect_metadata(reader, pub.participant, service, trust, now))
+            out |= failed(judge.inspect_metadata(reader, pub.participant, service, trust, now,
+                                                 revocation=revocation))  # fmt: skip
     red = test.redirect
     out |= failed(judge.inspect_metadata(reader, red.participant, red.services[0], trust, now,
-                                         found_requirement="SMP-RED-001"))  # fmt: skip
+                                         found_requirement="SMP-RED-001", revocation=revocation))  # fmt: skip
     return out
 
 
 def trust_of(pki: TestPki) -> TrustAnchors:
     return TrustAnchors((pki.authority("smp-ca").certificate,))
+
+
+def revocation_of(pki: TestPki) -> judge.RevocationSource:
+    """What the suite judges SMP-SIG-004 by: the test SMP CA and root with their CRLs now."""
+    now = load_pki(pki.directory)
+    names = ("smp-ca", "root")
+    return judge.RevocationSource(
+        tuple(now.authority(n).certificate for n in names), tuple(now.crl(n) for n in names)
+    )
 
 
 @pytest.mark.parametrize(
@@ -130,6 +149,7 @@ def trust_of(pki: TestPki) -> TrustAnchors:
         ("drops-service-dates", {"SMP-XML-002"}),
         ("http-redirect", {"SMP-RED-001"}),
         ("decodes-path-twice", {"SMP-URL-001"}),
+        ("revoked-signing-certificate", {"SMP-SIG-004"}),
     ],
 )
 def test_each_smp_fault_fails_exactly_its_requirement(
@@ -139,7 +159,7 @@ def test_each_smp_fault_fails_exactly_its_requirement(
     pki: TestPki,
 ) -> None:
     test, readers = published
-    assert inspect_all(test, readers[name], trust_of(pki)) == expected
+    assert inspect_all(test, readers[name], trust_of(pki), revocation_of(pki)) == expected
 
 
 def test_unsigned_metadata_leaves_the_certificate_not_applicable(
@@ -152,6 +172,7 @@ def test_unsigned_metadata_leaves_the_certificate_not_applicable(
     )  # fmt: skip
     outcomes = {j.requirement: j.outcome for j in inspection.judgements}
     assert outcomes["SMP-SIG-002"] is outcomes["SMP-SIG-003"] is Outcome.NOT_APPLICABLE
+    assert outcomes["SMP-SIG-004"] is Outcome.NOT_APPLICABLE
     assert inspection.exchanges[0].request_message.startswith(
         b"GET /iso6523-actorid-upis%3A%3A9915%3A"
     )
@@ -201,6 +222,16 @@ def test_publication_and_lookup_bodies_follow_the_control_api(pki: TestPki) -> N
         is None
     )
     assert body["smp_trust_anchors"][0].startswith("-----BEGIN CERTIFICATE-----")
+    assert "smp_crls" not in body  # optional: absent when the harness hands no CRLs
+    with_crls = lookup_request_json(replace(request, smp_crls=revocation_of(pki).crls))
+    assert (
+        control_api.json_problem(lookup_schema["content"]["application/json"]["schema"], with_crls)
+        is None
+    )
+    assert [c.split("\n")[0] for c in with_crls["smp_crls"]] == ["-----BEGIN X509 CRL-----"] * 2
+    assert control_api.json_problem(
+        lookup_schema["content"]["application/json"]["schema"], {**with_crls, "smp_crls": []}
+    )
     der = ap_der(pki)
     assert certificate_der(certificate_pem(der)) == der and certificate_der("nonsense") is None
 
@@ -234,7 +265,7 @@ def test_every_lookup_case_names_a_requirement_and_a_unique_receiver(pki: TestPk
     assert len({c.receiver for c in cases}) == len(cases)
     assert {c.requirement for c in cases} == {
         "LOOKUP-RES-001", "LOOKUP-RES-002", "LOOKUP-SIG-001", "LOOKUP-SIG-002", "LOOKUP-SIG-003",
-        "LOOKUP-TP-001", "LOOKUP-ACT-001", "LOOKUP-RED-001",
+        "LOOKUP-SIG-004", "LOOKUP-TP-001", "LOOKUP-ACT-001", "LOOKUP-RED-001",
     }  # fmt: skip
     assert all((c.expect == "endpoint") == (c.expected is not None) for c in cases)
 
@@ -251,9 +282,57 @@ def test_metadata_inspection_judges_each_requirement_once(pki: TestPki) -> None:
             test.main.service(INVOICE),
             trust_of(pki),
             datetime.now(UTC),
+            revocation=revocation_of(pki),
         )
-    assert [j.outcome for j in inspection.judgements] == [Outcome.PASS] * 7
+    assert [j.outcome for j in inspection.judgements] == [Outcome.PASS] * 8
     assert {j.requirement for j in inspection.judgements} == {
         "SMP-URL-001", "SMP-HTTP-002", "SMP-XML-001", "SMP-SIG-001", "SMP-SIG-002", "SMP-SIG-003",
-        "SMP-XML-002",
+        "SMP-SIG-004", "SMP-XML-002",
     }  # fmt: skip
+    (sig4,) = [j for j in inspection.judgements if j.requirement == "SMP-SIG-004"]
+    assert "Harness Test SMP CA" in sig4.message and "Harness Test Root CA" in sig4.message
+
+
+def _metadata_signed_by(pki_dir: Path, signing: str = "smp") -> Any:
+    """The document element of a SignedServiceMetadata the reference SMP signed from ``pki_dir``."""
+    from harness.peppol.smp.smp_xml import parse_document
+
+    smp = ReferenceSmp(GOOD_SMP, ReferenceCredentials(pki_dir))
+    test = participants(load_pki(pki_dir))
+    smp.publish({**test.main.to_json(), "services": [
+        {**test.main.to_json()["services"][0], "signing": signing}]})  # fmt: skip
+    status, _, body = smp.read(service_metadata_path(test.main.participant, INVOICE), BASE)
+    assert status == 200
+    return parse_document(body, name="ssm")
+
+
+def _sig4(root: Any, pki_dir: Path, revocation: judge.RevocationSource | None) -> Any:
+    trust = trust_of(load_pki(pki_dir))
+    (j,) = [
+        j
+        for j in judge.judge_signature(root, trust, datetime.now(UTC), "the metadata", revocation)
+        if j.requirement == "SMP-SIG-004"
+    ]
+    return j
+
+
+def test_revocation_of_a_certificate_of_another_smp_ca_is_not_applicable_with_the_reason(
+    pki: TestPki, tmp_path: Path
+) -> None:
+    """A participant's own SMP CA (here: another PKI whose CA has the same name) is not the
+    harness's: its revocation status cannot be had offline, so SMP-SIG-004 is not judged."""
+    other = init_pki(tmp_path / "participant-pki")
+    j = _sig4(_metadata_signed_by(other.directory), other.directory, revocation_of(pki))
+    assert j.outcome is Outcome.NOT_APPLICABLE
+    assert "cannot be obtained offline" in j.message and "not a CA of the harness" in j.message
+
+
+def test_revocation_without_a_source_or_without_the_crl(pki: TestPki) -> None:
+    root = _metadata_signed_by(pki.directory, "revoked-certificate")
+    none = _sig4(root, pki.directory, None)
+    assert none.outcome is Outcome.NOT_APPLICABLE and "no CRLs" in none.message
+    source = revocation_of(pki)
+    revoked = _sig4(root, pki.directory, source)
+    assert revoked.outcome is Outcome.FAIL and "is revoked" in revoked.message
+    missing = _sig4(root, pki.directory, judge.RevocationSource(source.authorities, ()))
+    assert missing.outcome is Outcome.ERROR and "no current CRL" in missing.message

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -33,7 +34,7 @@ from harness.peppol.smp.smp_xml import (
     read_service_metadata,
     validate,
 )
-from harness.pki import TestPki, init_pki
+from harness.pki import TestPki, init_pki, load_pki, pki_crl_checker
 from harness.reference.smp import create_app
 from harness.reference.smp_variants import SMP_VARIANTS
 
@@ -218,6 +219,49 @@ def test_signing_choices_give_the_named_wrong_metadata(
     assert info.value.reason == problem
 
 
+def test_revoked_certificate_signing_is_caught_only_by_a_revocation_check(
+    smp: TestClient, pki: TestPki
+) -> None:
+    """``revoked-certificate``: a valid signature by a valid SMP certificate of the SMP CA ...
+    that the SMP CA's CRL lists."""
+    publish(smp, signing="revoked-certificate")
+    root = parse_document(smp.get(service_metadata_path(P, D)).content, name="x")
+    verified = verify_enveloped(root, smp_trust(pki))  # no revocation check: accepted
+    entry = load_pki(pki.directory)["reference-smp-revoked"]
+    assert verified.certificate == entry.certificate and entry.revoked
+    with pytest.raises(SignatureError) as info:
+        verify_enveloped(
+            root, smp_trust(pki), check_revocation=pki_crl_checker(load_pki(pki.directory))
+        )
+    assert info.value.reason == SignatureProblem.REVOKED
+
+
+def test_prepared_pki_is_never_written_by_the_smp(tmp_path: Path) -> None:
+    """prepare_pki issues every faulty certificate (the revoked one too): signing with each of
+    them leaves the PKI directory as it was (a container mounts it read-only)."""
+    from harness.pki.store import manifest_digest
+    from harness.reference.smp import FAULTY_SMP_CERTIFICATES, prepare_pki
+
+    init_pki(tmp_path)
+    prepare_pki(tmp_path)
+    before = manifest_digest(tmp_path)
+    crl_before = load_pki(tmp_path).crl_path("smp-ca").read_bytes()
+    with client_for(load_pki(tmp_path)) as c:
+        for choice in FAULTY_SMP_CERTIFICATES:
+            publish(c, signing=choice)
+            assert c.get(service_metadata_path(P, D)).status_code == 200
+    assert manifest_digest(tmp_path) == before
+    assert load_pki(tmp_path).crl_path("smp-ca").read_bytes() == crl_before
+    revoked = (
+        load_pki(tmp_path)
+        .crl("smp-ca")
+        .get_revoked_certificate_by_serial_number(
+            load_pki(tmp_path)[FAULTY_SMP_CERTIFICATES["revoked-certificate"].name].serial_number
+        )
+    )
+    assert revoked is not None
+
+
 def test_trust_and_token(pki: TestPki) -> None:
     with client_for(pki, token="s3cret") as c:
         assert c.get("/conformance/v1/health").status_code == 200
@@ -316,6 +360,16 @@ def _fault_observed(name: str, c: TestClient, pki: TestPki) -> bool:
         root = parse_document(md.content, name="x")
         verify_enveloped(root, smp_trust(pki))  # the signature is fine ...
         return validate(root) != ()  # ... the schema is not
+    if name == "revoked-signing-certificate":
+        root = parse_document(md.content, name="x")
+        verify_enveloped(root, smp_trust(pki))  # signature, chain and validity are fine ...
+        try:  # ... the SMP CA's CRL lists the signer
+            verify_enveloped(
+                root, smp_trust(pki), check_revocation=pki_crl_checker(load_pki(pki.directory))
+            )
+        except SignatureError as exc:
+            return exc.reason == SignatureProblem.REVOKED
+        return False
     problem = {
         "unsigned-metadata": SignatureProblem.MISSING,
         "corrupt-signature": SignatureProblem.INVALID,

@@ -57,6 +57,11 @@ own SignedServiceMetadata resources                    documentation ("MUST refe
                                                        certificate of the SMP")
 ParticipantIdentifier of ServiceInformation equals     SMP 1.0 types: ServiceInformationType documentation
 the {id} of the resource URL
+The SMP signing certificate is not revoked; a         RFC 5280 section 6.3 (CRL processing; 6.3.3: no
+relying party checks it by the CRL of its issuer       current CRL, status undetermined); Peppol SMP
+(fail closed without a current, verifiable CRL)        1.4.0 section 3 "XML signature" (the SMP
+                                                       certificate; title); the OpenPeppol testbed's
+                                                       invalid-certificate cases (secondary source)
 Redirect: follow the first, SHOULD NOT follow a        SMP 1.0 types: ServiceMetadataType / RedirectType
 second; SHOULD check the destination certificate       documentation; Peppol SMP 1.4.0 "Redirect"
 against CertificateUID

@@ -9,8 +9,10 @@ answers with). Steps, each with the refusal it can end in (:class:`Refusal`):
    ``no-service`` (404) / ``smp-unavailable``;
 3. the document: safe XML, schema-valid, a SignedServiceMetadata -> ``invalid-metadata``;
 4. the signature (enveloped, RSA-SHA256) verifies, by a certificate valid now that chains to one
-   of the SMP trust anchors -> ``bad-signature`` / ``expired-certificate`` /
-   ``untrusted-certificate``; data is then read from what the signature covers;
+   of the SMP trust anchors and, when the request carries the CRLs of the trust anchors' CAs
+   (``smp_crls``), is not revoked -> ``bad-signature`` / ``expired-certificate`` /
+   ``untrusted-certificate`` / ``revoked-certificate``; data is then read from what the signature
+   covers;
 5. a ``Redirect`` is followed once, to a signature whose certificate matches ``CertificateUID``
    (a second redirect is refused) -> ``redirect-refused``;
 6. it is about the asked participant and document type -> ``invalid-metadata``; an endpoint of the
@@ -55,6 +57,8 @@ if TYPE_CHECKING:
     from cryptography import x509
     from lxml import etree
 
+    from harness.pki import RevocationCheck
+
 MAX_RESPONSE_BYTES = 10 * 2**20
 DEFAULT_HTTP_TIMEOUT = 10.0
 
@@ -85,6 +89,9 @@ _SIGNATURE_REFUSALS = {
     SignatureProblem.EXPIRED: Refusal.EXPIRED_CERTIFICATE,
     SignatureProblem.UNTRUSTED: Refusal.UNTRUSTED_CERTIFICATE,
     SignatureProblem.REVOKED: Refusal.REVOKED_CERTIFICATE,
+    # Fail closed (RFC 5280 section 6.3.3: without a current CRL of the issuer the status is
+    # undetermined): handed CRLs that say nothing about the signer are refused like a revocation.
+    SignatureProblem.REVOCATION_UNKNOWN: Refusal.REVOKED_CERTIFICATE,
 }
 
 
@@ -123,6 +130,10 @@ class LookupRequest:
     process: ProcessIdentifier | None = None
     #: The moment certificate and service validity are judged at (default: now).
     at: datetime | None = None
+    #: The current CRLs of the CAs of the trust anchors (None: none handed, no revocation check).
+    #: Given, a signing certificate they list is refused as ``revoked-certificate``, and so is
+    #: one whose issuer has no CRL among them that verifies and is current (fail closed).
+    smp_crls: tuple[x509.CertificateRevocationList, ...] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -162,6 +173,8 @@ class LookupFaults:
     check_activation: bool = True
     #: True: with no metadata for the document type, another one of the ServiceGroup is used.
     any_document_type: bool = False
+    #: False: the request's ``smp_crls`` are not consulted (a revoked signer is accepted).
+    check_revocation: bool = True
 
 
 class SmpClient:
@@ -329,6 +342,7 @@ class SmpClient:
 
         f = self.faults
         at = request.at or datetime.now(UTC)
+        revocation = self.revocation_check(request, at)
         if f.verify_signature:
             try:
                 verified = verify_enveloped(
@@ -337,6 +351,7 @@ class SmpClient:
                     at=at,
                     check_validity_period=f.check_certificate_validity,
                     check_trust=f.check_trust,
+                    check_revocation=revocation,
                 )
             except SignatureError as exc:
                 refusal = _SIGNATURE_REFUSALS[SignatureProblem(exc.reason)]
@@ -358,11 +373,20 @@ class SmpClient:
                 at=at,
                 check_validity_period=f.check_certificate_validity,
                 check_trust=f.check_trust,
+                check_revocation=revocation,
             )
         except SignatureError as exc:
             refusal = _SIGNATURE_REFUSALS[SignatureProblem(exc.reason)]
             raise LookupRefused(refusal, str(exc), trail) from None
         return root, leaf
+
+    def revocation_check(self, request: LookupRequest, at: datetime) -> RevocationCheck | None:
+        """The CRL check of ``request.smp_crls`` at ``at`` (None: no CRLs, or the fault knob)."""
+        if request.smp_crls is None or not self.faults.check_revocation:
+            return None
+        from harness.pki import crl_checker
+
+        return crl_checker(request.smp_crls, at=at)
 
     # -- the lookup ------------------------------------------------------------------------------
 

@@ -34,6 +34,8 @@ from harness.peppol.smp.smp_xml import (
 )
 
 if TYPE_CHECKING:
+    from cryptography import x509
+
     from harness.peppol.smp.client import LookupRequest
 
 #: Signing the reference SMP applies when asked for nothing else (its own SMP certificate).
@@ -45,8 +47,8 @@ class PublishedService:
     """One document type of a published participant: its metadata (endpoints or a redirect).
 
     ``signing`` is only sent to the harness's reference SMP (``unsigned``, ``corrupt-signature``,
-    ``tampered``, ``expired-certificate``, ``wrong-ca``, ``ap-certificate``); a participant's SMP
-    always signs with its own SMP certificate.
+    ``tampered``, ``expired-certificate``, ``wrong-ca``, ``ap-certificate``,
+    ``revoked-certificate``); a participant's SMP always signs with its own SMP certificate.
     """
 
     document_type: DocumentTypeIdentifier
@@ -236,4 +238,29 @@ def lookup_request_json(request: LookupRequest) -> dict[str, Any]:
     }
     if request.process is not None:
         body["process"] = request.process.uri
+    if request.smp_crls is not None:
+        body["smp_crls"] = [crl_pem(c) for c in request.smp_crls]
     return body
+
+
+def crl_pem(crl: x509.CertificateRevocationList) -> str:
+    """A CRL as PEM text (``-----BEGIN X509 CRL-----``), as the control API carries it."""
+    from cryptography.hazmat.primitives import serialization
+
+    return crl.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def crls_from_pem(texts: Sequence[str]) -> tuple[x509.CertificateRevocationList, ...]:
+    """The ``smp_crls`` of a control API LookupRequest (one PEM CRL per item); ValueError naming
+    the item that is not one."""
+    from cryptography import x509 as _x509
+
+    out: list[x509.CertificateRevocationList] = []
+    for i, text in enumerate(texts):
+        try:
+            out.append(_x509.load_pem_x509_crl(text.encode("ascii")))
+        except (ValueError, UnicodeEncodeError):
+            raise ValueError(
+                f"smp_crls[{i}] is not a PEM CRL (-----BEGIN X509 CRL----- ...)"
+            ) from None
+    return tuple(out)

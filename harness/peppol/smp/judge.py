@@ -15,6 +15,9 @@ ServiceGroup references) through an :class:`~harness.peppol.smp.reader.SmpReader
   the certificate is within its validity period; judged independently, so a corrupted signature
   by a good certificate fails only SMP-SIG-001, and a missing signature leaves nothing to judge
   for the certificate (not applicable);
+- SMP-SIG-004 the signing certificate is not revoked, judged by the CRLs the harness holds offline
+  (:class:`RevocationSource`: its own test SMP CA); a certificate of another CA (a participant's
+  own SMP CA, the Peppol SMP CA) is not applicable, with the reason, never a silent pass;
 - SMP-RED-001 a published redirect is served as published (href, CertificateUID).
 
 AP side: :func:`judge_dns_queries`, :func:`judge_smp_requests` (what the AP asked of the
@@ -24,7 +27,7 @@ harness's SML and SMP, from their logs) and :func:`judge_found_endpoint`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -41,6 +44,7 @@ from harness.peppol.smp.reader import HttpExchange, SmpReader
 from harness.report.model import Outcome
 
 if TYPE_CHECKING:
+    from cryptography import x509
     from lxml import etree
 
     from harness.peppol.smp.signing import TrustAnchors
@@ -59,6 +63,7 @@ SMP_CONTENT = "SMP-XML-002"
 SMP_SIGNATURE = "SMP-SIG-001"
 SMP_SIGNER_CA = "SMP-SIG-002"
 SMP_SIGNER_VALIDITY = "SMP-SIG-003"
+SMP_SIGNER_REVOCATION = "SMP-SIG-004"
 SMP_REDIRECT = "SMP-RED-001"
 SMP_TLS = "SMP-TLS-001"
 
@@ -133,11 +138,99 @@ def parse_and_validate(body: bytes, what: str) -> tuple[etree._Element | None, J
     return root, _pass(SMP_SCHEMA)
 
 
+@dataclass(frozen=True)
+class RevocationSource:
+    """What SMP-SIG-004 is judged by: CA certificates whose current CRLs the harness holds offline
+    (the harness's test SMP CA and the root above it) and those CRLs.
+
+    A signing certificate issued by one of ``authorities`` is looked up in its issuer's CRL, and
+    so is each CA above it up to the root; one issued by any other CA cannot be judged offline.
+    """
+
+    authorities: tuple[x509.Certificate, ...]
+    crls: tuple[x509.CertificateRevocationList, ...] = field(repr=False)
+
+
+def judge_revocation(
+    leaf: x509.Certificate, source: RevocationSource | None, at: datetime, what: str
+) -> Judgement:
+    """SMP-SIG-004: the signing certificate (and each CA certificate above it) is not revoked.
+
+    Not applicable, with the reason, when the harness has no revocation source or the certificate
+    was not issued by a CA of it; an error (no judgement) when the harness's own CRL of that CA is
+    missing or out of date; fail when a CRL lists a certificate of the path.
+    """
+    from harness.pki import RevocationStatus, crl_checker
+
+    subject = leaf.subject.rfc4514_string()
+    if source is None:
+        return Judgement(SMP_SIGNER_REVOCATION, Outcome.NOT_APPLICABLE,
+                         f"{what}: the harness was given no CRLs to judge the revocation of {subject} by")  # fmt: skip
+
+    def issuer_of(cert: x509.Certificate) -> x509.Certificate | None:
+        for ca in source.authorities:
+            if ca.subject == cert.issuer and _issued_by(cert, ca):
+                return ca
+        return None
+
+    issuer = issuer_of(leaf)
+    if issuer is None:
+        known = "; ".join(a.subject.rfc4514_string() for a in source.authorities)
+        return Judgement(
+            SMP_SIGNER_REVOCATION,
+            Outcome.NOT_APPLICABLE,
+            f"{what} is signed by {subject}, issued by {leaf.issuer.rfc4514_string()}, which is not"
+            f" a CA of the harness's test PKI ({known}): its revocation status (that CA's CRL or"
+            " OCSP responder) cannot be obtained offline, so the harness does not judge it; check"
+            " it against that CA's revocation services",
+        )
+    check = crl_checker(source.crls, at=at)
+    cert: x509.Certificate | None = leaf
+    checked: list[str] = []
+    while cert is not None and issuer is not None and cert != issuer:
+        status = check(cert, issuer)
+        name = cert.subject.rfc4514_string()
+        if status is RevocationStatus.REVOKED:
+            return _fail(
+                SMP_SIGNER_REVOCATION,
+                f"{what} is signed by {subject}; {name} (serial {cert.serial_number:x}) is"
+                f" revoked: the CRL of {issuer.subject.rfc4514_string()} lists it",
+            )
+        if status is RevocationStatus.UNKNOWN:
+            return Judgement(
+                SMP_SIGNER_REVOCATION,
+                Outcome.ERROR,
+                f"the harness holds no current CRL of {issuer.subject.rfc4514_string()} that"
+                f" verifies, so the revocation of {name} cannot be judged (re-create the test PKI"
+                " or refresh its CRLs: `conformance pki init`)",
+            )
+        checked.append(issuer.subject.rfc4514_string())
+        cert, issuer = issuer, issuer_of(issuer)
+    return _pass(
+        SMP_SIGNER_REVOCATION,
+        f"signed by {subject}, not revoked according to the CRLs of {', '.join(checked)}",
+    )
+
+
+def _issued_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
+    from cryptography.exceptions import InvalidSignature
+
+    try:
+        cert.verify_directly_issued_by(ca)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
 def judge_signature(
-    root: etree._Element, trust: TrustAnchors, at: datetime, what: str
+    root: etree._Element,
+    trust: TrustAnchors,
+    at: datetime,
+    what: str,
+    revocation: RevocationSource | None = None,
 ) -> list[Judgement]:
     """SMP-SIG-001 (present, profile, verifies), -002 (chains to ``trust``), -003 (valid at
-    ``at``), each judged on its own."""
+    ``at``), -004 (not revoked, by ``revocation``), each judged on its own."""
     from harness.peppol.smp.errors import SignatureError
     from harness.peppol.smp.signing import (
         SignatureProblem,
@@ -161,6 +254,7 @@ def judge_signature(
         reason = f"{what} carries no signing certificate to judge"
         out.append(Judgement(SMP_SIGNER_CA, Outcome.NOT_APPLICABLE, reason))
         out.append(Judgement(SMP_SIGNER_VALIDITY, Outcome.NOT_APPLICABLE, reason))
+        out.append(Judgement(SMP_SIGNER_REVOCATION, Outcome.NOT_APPLICABLE, reason))
         return out
     leaf, others = found
     from cryptography.hazmat.primitives import hashes
@@ -173,18 +267,15 @@ def judge_signature(
     if at > leaf.not_valid_after_utc:
         validity.append(f"expired at {leaf.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}")
     try:
+        # no revocation check here: SMP-SIG-004 is judged on its own, below
         _, tolerated = check_certificate(leaf, others, trust, at=at, check_validity_period=False)
     except SignatureError as exc:
-        if exc.reason == SignatureProblem.REVOKED:
-            validity.append(str(exc))
-            out.append(_pass(SMP_SIGNER_CA))
-        else:
-            out.append(
-                _fail(
-                    SMP_SIGNER_CA,
-                    f"{what} is signed by {subject}, which does not chain to the configured SMP CA: {exc}",
-                )
+        out.append(
+            _fail(
+                SMP_SIGNER_CA,
+                f"{what} is signed by {subject}, which does not chain to the configured SMP CA: {exc}",
             )
+        )
     else:
         out.append(_pass(SMP_SIGNER_CA, f"signed by {subject} (certificate sha256 {fingerprint})"))
         if SignatureProblem.EXPIRED in tolerated and not validity:
@@ -199,6 +290,7 @@ def judge_signature(
         )
     else:
         out.append(_pass(SMP_SIGNER_VALIDITY))
+    out.append(judge_revocation(leaf, revocation, at, what))
     return out
 
 
@@ -223,13 +315,14 @@ def inspect_metadata(
     at: datetime,
     *,
     found_requirement: str = SMP_FOUND,
+    revocation: RevocationSource | None = None,
 ) -> Inspection:
     """GET ``/{participant}/services/{documentType}`` of a published service and judge it."""
     ex = reader.metadata(participant, service.document_type)
     what = f"SignedServiceMetadata of {participant} / {service.document_type}"
     judgements, root = _xml_answer(ex, what, found_requirement)
     if root is not None:
-        judgements += judge_signature(root, trust, at, what)
+        judgements += judge_signature(root, trust, at, what, revocation)
         judgements.append(judge_content(root, participant, service, what))
     return Inspection((ex,), tuple(judgements))
 

@@ -9,7 +9,8 @@ endpoint with activation and expiration dates), one whose document type is a Red
 harness's reference SMP, and identifiers that are never published.
 
 AP under test (:func:`lookup_cases`): a receiver published correctly, not registered, not
-published for the document type, published with each signing fault of the reference SMP, with
+published for the document type, published with each signing fault of the reference SMP (a
+revoked signer among them: the AP is handed the SMP CA's CRL with the lookup), with
 transport profiles the AP does not support, with endpoints not active, and behind redirects.
 """
 
@@ -215,7 +216,9 @@ SIGNING_FAULTS: tuple[tuple[str, str, str], ...] = (
     ("wrong-ca", "LOOKUP-SIG-002", "metadata signed by an SMP certificate of an untrusted CA"),
     ("ap-certificate", "LOOKUP-SIG-002", "metadata signed by an AP (not SMP) certificate"),
     ("expired-certificate", "LOOKUP-SIG-003", "metadata signed by an expired SMP certificate"),
-)
+    ("revoked-certificate", "LOOKUP-SIG-004",
+     "metadata signed by an SMP certificate of the SMP CA that its CRL lists as revoked"),
+)  # fmt: skip
 
 
 def lookup_cases(

@@ -58,6 +58,8 @@ class SignatureProblem(enum.StrEnum):
     EXPIRED = "expired"  #: the signing certificate (or one above it) is outside its validity
     UNTRUSTED = "untrusted"  #: the signing certificate does not chain to a trust anchor
     REVOKED = "revoked"  #: the revocation check says revoked
+    #: the revocation check could not say (no current, verifiable CRL of the issuer)
+    REVOCATION_UNKNOWN = "revocation-unknown"
 
 
 @dataclass(frozen=True)
@@ -334,9 +336,11 @@ def check_certificate(
     validation against the SMP trust anchors at ``at``; keyUsage digitalSignature).
 
     Returns (path leaf..anchor, tolerated problems) or raises SignatureError(EXPIRED /
-    UNTRUSTED / REVOKED). ``check_validity_period`` False (a lenient client) judges the path at
-    the leaf's own notBefore instead, so only the validity period is ignored;
-    ``check_trust`` False tolerates a certificate that chains to no anchor.
+    UNTRUSTED / REVOKED / REVOCATION_UNKNOWN). ``check_validity_period`` False (a lenient client)
+    judges the path at the leaf's own notBefore instead, so only the validity period is ignored;
+    ``check_trust`` False tolerates a certificate that chains to no anchor. ``check_revocation``
+    (None: no revocation check) is asked about every certificate of the validated path but the
+    anchor, only once the path is valid: an untrusted or expired certificate is refused as such.
     """
     from harness.pki import ChainFailure, verify_chain
 
@@ -364,6 +368,12 @@ def check_certificate(
         if result.reason is ChainFailure.REVOKED:
             raise SignatureError(
                 SignatureProblem.REVOKED, f"the SMP signing certificate: {result.detail}"
+            )
+        if result.reason is ChainFailure.REVOCATION_UNKNOWN:
+            raise SignatureError(
+                SignatureProblem.REVOCATION_UNKNOWN,
+                f"the SMP signing certificate: {result.detail} (no current CRL of its issuer that"
+                " verifies with the issuer's key)",
             )
         if not check_trust:
             tolerated.append(SignatureProblem.UNTRUSTED)
