@@ -1,10 +1,14 @@
 """Enveloped XML-DSig for SMP resources: sign with the SMP certificate, verify and judge trust.
 
-Profile (Peppol SMP 1.x, "XML signature" of the REST binding; SHA-256 since SMP 1.3.0): one
+Profile (Peppol SMP 1.4.0 section 5.5.1 "Message signature"; SHA-256 since SMP 1.3.0): one
 ``ds:Signature`` as the last child of the document element, ``Reference URI=""`` (the whole
-document) with the enveloped-signature transform, RSA-SHA256 over SHA-256 digests, the SMP
-certificate in ``KeyInfo/X509Data/X509Certificate``. The canonicalization is exclusive C14N by
-default (a knob: ``c14n``); verification accepts exclusive C14N, C14N 1.0 and C14N 1.1.
+document) with exactly one transform, enveloped-signature; CanonicalizationMethod inclusive C14N
+1.0 (``REC-xml-c14n-20010315``; SMP 1.2.0 changed it from exclusive); RSA-SHA256 over SHA-256
+digests; the SMP certificate in ``KeyInfo/X509Data/X509Certificate``. :func:`sign_enveloped`
+writes exactly that (``c14n`` is a knob for known-bad signers), :func:`profile_deviations` lists
+how a signature departs from it (what an SMP is judged on). Verification, what a relying party
+does, is lenient where the profile does not affect security: it also accepts exclusive C14N and
+C14N 1.1, and a c14n transform next to the enveloped one.
 
 Signing and the XML-DSig mechanics are `signxml` (made for this job); the result interoperates
 with ``xmlsec1 --verify`` (pinned by tests). Trust is judged by :func:`harness.pki.verify_chain`,
@@ -135,9 +139,12 @@ def sign_enveloped(
     root: etree._Element,
     credential: SigningCredential,
     *,
-    c14n: str = EXC_C14N,
+    c14n: str = C14N_10,
 ) -> etree._Element:
-    """A signed copy of ``root``: one enveloped ds:Signature appended as its last child."""
+    """A signed copy of ``root``: one enveloped ds:Signature appended as its last child, per
+    SMP 1.4.0 section 5.5.1 with the default ``c14n`` (then the Reference has the one
+    enveloped-signature transform; another ``c14n`` is added as a second transform, as signxml
+    does, which the profile does not allow)."""
     from cryptography.hazmat.primitives import serialization
     from signxml import DigestAlgorithm, SignatureMethod, XMLSigner, methods
     from signxml.algorithms import CanonicalizationMethod
@@ -148,10 +155,58 @@ def sign_enveloped(
         digest_algorithm=DigestAlgorithm.SHA256,
         c14n_algorithm=CanonicalizationMethod(c14n),
     )
-    # signxml puts a ds: prefixed Signature (exclusive C14N keeps it self-contained).
     signer.namespaces = {"ds": DS_NS}
     certs = [credential.certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")]
-    return signer.sign(root, key=credential.private_key, cert=certs)
+    return signer.sign(
+        root,
+        key=credential.private_key,
+        cert=certs,
+        # SMP 1.4.0 5.5.1: "exactly one <Transform>", enveloped-signature; the reference output is
+        # then canonicalized with C14N 1.0, the XML-DSig default, which is the profile's method.
+        exclude_c14n_transform_element=c14n == C14N_10,
+    )
+
+
+def profile_deviations(root: etree._Element) -> list[str]:
+    """How the signature of ``root`` departs from the Peppol SMP 1.4.0 section 5.5.1 profile
+    (empty: it follows it). Structure only; whether it verifies is :func:`verify_enveloped`'s."""
+    sigs = _signatures(root)
+    if len(sigs) != 1:
+        return [f"{len(sigs)} ds:Signature elements; the profile has exactly one (enveloped)"]
+    sig = sigs[0]
+    problems: list[str] = []
+
+    def algorithm(path: str) -> str | None:
+        el = sig.find(path.replace("ds:", f"{{{DS_NS}}}"))
+        return None if el is None else el.get("Algorithm", "")
+
+    expected = {
+        "ds:SignedInfo/ds:CanonicalizationMethod": C14N_10,
+        "ds:SignedInfo/ds:SignatureMethod": RSA_SHA256,
+        "ds:SignedInfo/ds:Reference/ds:DigestMethod": SHA256,
+    }
+    for path, want in expected.items():
+        got = algorithm(path)
+        if got != want:
+            problems.append(f"{path.rsplit('/', 1)[-1]} is {got!r}; the profile requires {want}")
+    refs = sig.findall(f"{{{DS_NS}}}SignedInfo/{{{DS_NS}}}Reference")
+    if len(refs) != 1 or refs[0].get("URI") != "":
+        problems.append(
+            f'ds:Reference URIs are {[r.get("URI") for r in refs]}; the profile has one, URI=""'
+        )
+    elif (
+        transforms := [
+            t.get("Algorithm")
+            for t in refs[0].iterfind(f"{{{DS_NS}}}Transforms/{{{DS_NS}}}Transform")
+        ]
+    ) != [ENVELOPED]:
+        problems.append(
+            f"the Reference's transforms are {transforms}; the profile requires exactly one,"
+            f" {ENVELOPED}"
+        )
+    if sig.find(f"{{{DS_NS}}}KeyInfo/{{{DS_NS}}}X509Data/{{{DS_NS}}}X509Certificate") is None:
+        problems.append("KeyInfo has no X509Data/X509Certificate with the signer's certificate")
+    return problems
 
 
 # -- verification ------------------------------------------------------------------------------

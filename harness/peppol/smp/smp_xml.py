@@ -249,16 +249,17 @@ def build_signed_service_metadata(
     """The SignedServiceMetadata document, signed with ``credential`` (the SMP certificate).
 
     Which certificate signs is the caller's choice: pass an expired or wrong-CA credential to get
-    those faults. ``credential`` None is only allowed with ``fault=UNSIGNED``.
+    those faults. ``credential`` None is only allowed with ``fault=UNSIGNED``. The signature
+    follows SMP 1.4.0 section 5.5.1 (inclusive C14N) unless ``c14n`` says otherwise.
     """
-    from harness.peppol.smp.signing import EXC_C14N, sign_enveloped
+    from harness.peppol.smp.signing import C14N_10, sign_enveloped
 
     root = service_metadata_element(metadata)
     if fault is MetadataFault.UNSIGNED:
         return _serialise(root)
     if credential is None:
         raise ValueError("a SignedServiceMetadata needs a signing credential (or fault=UNSIGNED)")
-    signed = sign_enveloped(root, credential, c14n=c14n or EXC_C14N)
+    signed = sign_enveloped(root, credential, c14n=c14n or C14N_10)
     if fault is MetadataFault.TAMPERED_AFTER_SIGNING:
         addr = signed.find(f".//{{{WSA_NS}}}Address")
         target = addr if addr is not None else signed.find(f".//{{{SMP_NS}}}Redirect")
