@@ -29,6 +29,22 @@ def test_worked_example_of_the_issue_9915_test() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("value", "zone", "label"),
+    [
+        # PFUOI 4.4.0 POLICY 7, its example (the same for 0088:123ABC: values are case-insensitive)
+        ("0088:123abc", "edelivery.tech.ec.europa.eu.", "Y7DZFXAF3D4CJZ4KCGRXTEC6TWVCGA4KY7ZWA5BOIF6MSWD4TDRQ"),
+        ("0088:123ABC", "edelivery.tech.ec.europa.eu.", "Y7DZFXAF3D4CJZ4KCGRXTEC6TWVCGA4KY7ZWA5BOIF6MSWD4TDRQ"),
+        # Peppol SML 1.3.0 section 3.1.1, "Format of Participant Identifiers"
+        ("0010:5798000000001", ZONE, "XUKHFQABQZIKI3YKVR2FHR4SNFA3PF5VPQ6K4TONV3LMVSY5ARVQ"),
+    ],
+)
+def test_the_examples_of_the_specifications(value: str, zone: str, label: str) -> None:
+    """DNS names are case-insensitive: the specifications print the label in capitals."""
+    name = participant_dns_name(ParticipantIdentifier.peppol(value), zone)
+    assert name == f"{label.lower()}.iso6523-actorid-upis.{normalise_zone(zone)}"
+
+
 def test_only_the_lower_cased_value_is_hashed() -> None:
     upper = ParticipantIdentifier.peppol("9915:TEST")
     assert participant_dns_name(upper, ZONE + ".") == participant_dns_name(
