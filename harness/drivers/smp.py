@@ -2,16 +2,19 @@
 and look receivers up (role ``ap``).
 
 * :class:`HttpSmpDriver` -- the participant exposes the control API group
-  ``/conformance/v1/peppol-smp/`` (``publishParticipant``, ``lookupReceiver``); its SMP's read
-  interface is at ``[profiles.peppol-smp] smp_url``, its SMP CA in ``smp_ca``.
+  ``/conformance/v1/peppol-smp/`` (``publishParticipant``, ``unpublishParticipant``,
+  ``lookupReceiver``); its SMP's read interface is at ``[profiles.peppol-smp] smp_url``, its SMP
+  CA in ``smp_ca``.
 * :class:`EmbeddedSmpDriver` -- the harness runs its own reference participant: the reference SMP
-  (``conformance serve smp``, whose management API answers ``publishParticipant``) and the
+  (``conformance serve smp``, whose management API answers ``publishParticipant`` and
+  ``unpublishParticipant``) and the
   reference lookup participant (``conformance serve peppol-smp-participant``), started through the
   runtime on first use; ``driver.variant`` names a known-bad variant of one of them
   (:mod:`harness.reference.smp_variants`), the other one is good.
 
 Like the peppol-bis drivers, nothing the participant does makes these raise: results are values
-(:class:`PublishResult`, :class:`LookupAnswer`) carrying the exchange as redacted evidence.
+(:class:`PublishResult`, :class:`UnpublishResult`, :class:`LookupAnswer`) carrying the exchange as
+redacted evidence.
 """
 
 from __future__ import annotations
@@ -32,7 +35,12 @@ if TYPE_CHECKING:
     from harness.drivers.http import HttpDriver
     from harness.peppol.smp.client import LookupRequest
     from harness.peppol.smp.control import Publication
+    from harness.peppol.smp.identifiers import ParticipantIdentifier
     from harness.runtime.base import EndpointRuntime, RunningEndpoint
+
+#: ``unpublishParticipant``: the participant is one percent-encoded path segment (OpenAPI path
+#: template, the key :func:`harness.drivers.control_api.response_problem` looks the contract up by).
+SMP_UNPUBLISH = control_api.SMP_PUBLISH + "/{participant}"
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,20 @@ class PublishResult:
     unreachable: bool = False
     error: str | None = None
     #: The answer is not one the control API allows (SMP-API-001).
+    api_problem: str | None = None
+    status: int | None = None
+
+
+@dataclass(frozen=True)
+class UnpublishResult:
+    """Answer to :meth:`PeppolSmpDriver.unpublish`: ``unpublished`` when the SMP said it removed
+    the participant (2xx); ``status`` 404 when it says it did not have it."""
+
+    unpublished: bool
+    exchange: tuple[ExchangeRecord, ...] = ()
+    unreachable: bool = False
+    error: str | None = None
+    #: The answer is not one the control API allows (SMP-API-002).
     api_problem: str | None = None
     status: int | None = None
 
@@ -112,6 +134,10 @@ class PeppolSmpDriver(abc.ABC):
         """Publish ``publication`` on the participant's SMP (``publishParticipant``)."""
 
     @abc.abstractmethod
+    def unpublish(self, participant: ParticipantIdentifier) -> UnpublishResult:
+        """Remove ``participant`` from the participant's SMP (``unpublishParticipant``)."""
+
+    @abc.abstractmethod
     def lookup(self, request: LookupRequest) -> LookupAnswer:
         """Ask the participant, as a sending AP, to look a receiver up (``lookupReceiver``)."""
 
@@ -160,6 +186,37 @@ def publish_via(
         api_problem=problem,
         status=answer.status,
         error=f"the participant answered HTTP {answer.status} to publishing {publication.participant}"
+        f"{': ' + detail if detail else ''}",
+    )
+
+
+def unpublish_via(http: HttpDriver, participant: ParticipantIdentifier) -> UnpublishResult:
+    """``DELETE /conformance/v1/peppol-smp/participants/{participant}`` through ``http`` (the
+    identifier percent-encoded once, as in the SMP read interface)."""
+    from harness.peppol.smp.identifiers import path_segment
+
+    path = SMP_UNPUBLISH.replace("{participant}", path_segment(participant))
+    answer = http._call("DELETE", path, None, None, f"unpublish {participant}")
+    if answer.failure is not None:  # no answer, or the token refused (401/403): no judgement
+        return UnpublishResult(
+            False,
+            answer.records,
+            unreachable=True,
+            error=answer.failure,
+            status=answer.status or None,
+        )
+    problem = control_api.response_problem(
+        "DELETE", SMP_UNPUBLISH, answer.status, answer.content_type, answer.body
+    )
+    if 200 <= answer.status < 300:
+        return UnpublishResult(True, answer.records, api_problem=problem, status=answer.status)
+    detail = _problem_detail(answer.body)
+    return UnpublishResult(
+        False,
+        answer.records,
+        api_problem=problem,
+        status=answer.status,
+        error=f"the participant answered HTTP {answer.status} to unpublishing {participant}"
         f"{': ' + detail if detail else ''}",
     )
 
@@ -261,6 +318,9 @@ class HttpSmpDriver(PeppolSmpDriver):
 
     def publish(self, publication: Publication) -> PublishResult:
         return publish_via(self._http, publication)
+
+    def unpublish(self, participant: ParticipantIdentifier) -> UnpublishResult:
+        return unpublish_via(self._http, participant)
 
     def lookup(self, request: LookupRequest) -> LookupAnswer:
         return lookup_via(self._http, request)
@@ -389,6 +449,12 @@ class EmbeddedSmpDriver(PeppolSmpDriver):
         if isinstance(started, str):
             return PublishResult(False, unreachable=True, error=started)
         return publish_via(started[1], publication)
+
+    def unpublish(self, participant: ParticipantIdentifier) -> UnpublishResult:
+        started = self._smp()
+        if isinstance(started, str):
+            return UnpublishResult(False, unreachable=True, error=started)
+        return unpublish_via(started[1], participant)
 
     def lookup(self, request: LookupRequest) -> LookupAnswer:
         started = self._lookup()

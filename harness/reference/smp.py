@@ -32,7 +32,9 @@ Management API (JSON, bearer token if one is set) under ``/conformance/v1/peppol
   certificate of the SMP CA), ``wrong-ca`` (an SMP certificate of an untrusted CA),
   ``ap-certificate`` (signed by an AP certificate: not the SMP CA), ``revoked-certificate`` (an
   SMP certificate of the SMP CA that its CRL lists);
-- ``DELETE /participants/{participant, percent-encoded}``; ``POST /reset``;
+- ``DELETE /participants/{participant, percent-encoded once}`` unpublishes (the control API's
+  ``unpublishParticipant``): 204, or 404 when the participant is not published; from then on its
+  ServiceGroup and every SignedServiceMetadata answer 404; ``POST /reset``;
 - ``GET /trust`` -> the SMP CA (the trust anchor an AP needs), root, SMP and AP certificates (PEM)
   and the SMP certificate's ``certificate_uid`` (for Redirects to this SMP);
 - ``GET`` / ``DELETE /requests`` -> the log of read requests (raw path, status) / clear it.
@@ -404,7 +406,10 @@ class ReferenceSmp:
         return build_signed_service_metadata(metadata, credential, fault=md_fault)
 
     def unpublish(self, participant: ParticipantIdentifier) -> bool:
+        """Remove ``participant``; False when it was not published."""
         with self._lock:
+            if self.variant.smp_fault is SmpFault.UNPUBLISH_KEEPS_SERVING:
+                return self._key(participant) in self._groups  # the fault: says so, keeps it
             return self._groups.pop(self._key(participant), None) is not None
 
     def reset(self) -> None:

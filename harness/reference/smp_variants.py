@@ -42,6 +42,8 @@ class SmpFault(enum.StrEnum):
     PUBLISH_ANSWERS_TEXT = "publish-answers-text"  #: publishParticipant answers 200 text/plain
     PLAIN_HTTP_REFERENCES = "plain-http-references"  #: http:// hrefs from an HTTPS-only SMP
     REVOKED_SIGNER = "revoked-signer"  #: signed by a revoked SMP certificate of the SMP CA
+    #: unpublishParticipant answers 204 but the participant stays published
+    UNPUBLISH_KEEPS_SERVING = "unpublish-keeps-serving"
 
 
 class LookupFault(enum.StrEnum):
@@ -160,8 +162,10 @@ _SMP_CATALOGUE: tuple[SmpVariant, ...] = (
     SmpVariant(
         "no-404-for-unknown-participant",
         SMP_ENDPOINT,
-        "Answers 200 with an empty ServiceGroup for participants it does not know, instead of 404.",
-        frozenset({"SMP-HTTP-001"}),
+        "Answers 200 with an empty ServiceGroup for participants it does not know, instead of 404 "
+        "(also SMP-API-002: an unpublished participant is one it no longer knows, so its "
+        "ServiceGroup is answered 200 after unpublishParticipant too).",
+        frozenset({"SMP-HTTP-001", "SMP-API-002"}),
         smp_fault=SmpFault.EMPTY_GROUP_FOR_UNKNOWN,
     ),
     SmpVariant(
@@ -230,6 +234,14 @@ _SMP_CATALOGUE: tuple[SmpVariant, ...] = (
         "CRL); the signature verifies and the certificate is within its validity period.",
         frozenset({"SMP-SIG-004"}),
         smp_fault=SmpFault.REVOKED_SIGNER,
+    ),
+    SmpVariant(
+        "unpublish-keeps-serving",
+        SMP_ENDPOINT,
+        "Answers unpublishParticipant with 204 as the control API says, but keeps the participant "
+        "published: its ServiceGroup and metadata are still served (200) afterwards.",
+        frozenset({"SMP-API-002"}),
+        smp_fault=SmpFault.UNPUBLISH_KEEPS_SERVING,
     ),
 )
 

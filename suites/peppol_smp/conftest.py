@@ -120,10 +120,62 @@ class Published:
         return None
 
 
+class SmpPublisher:
+    """Publishes on the SMP under test through the driver and remembers what it published, so that
+    :meth:`unpublish_all` leaves no test participant of this process behind."""
+
+    def __init__(self, driver: Any) -> None:
+        self.driver = driver
+        self._published: dict[Any, Any] = {}  # ParticipantIdentifier.key -> ParticipantIdentifier
+
+    def publish(self, publication: Any) -> Any:
+        """``driver.publish`` (a ``harness.drivers.smp.PublishResult``), remembering success."""
+        result = self.driver.publish(publication)
+        if result.published:
+            self._published[publication.participant.key] = publication.participant
+        return result
+
+    def unpublish(self, participant: Any) -> Any:
+        """``driver.unpublish`` (a ``harness.drivers.smp.UnpublishResult``); forgets on success."""
+        result = self.driver.unpublish(participant)
+        if result.unpublished:
+            self._published.pop(participant.key, None)
+        return result
+
+    def unpublish_all(self) -> dict[str, Any]:
+        """Unpublish every participant still remembered; what happened, for the report."""
+        removed, kept = [], []
+        for participant in list(self._published.values()):
+            result = self.unpublish(participant)
+            if result.unpublished:
+                removed.append(participant.uri)
+            else:
+                kept.append(
+                    {"participant": participant.uri, "error": result.error or result.api_problem}
+                )
+        return {"unpublished": removed, "not_unpublished": kept}
+
+
 @pytest.fixture(scope="session")
-def smp_published(smp_driver: Any, smp_network: Any, smp_token: str, smp_claim: Any) -> Published:
+def smp_publisher(smp_driver: Any, conformance_run: Any) -> Iterator[SmpPublisher]:
+    """Publishes the test participants of this process; at the end of the session (after every
+    check of this process that reads them: pytest-xdist workers publish their own, under their own
+    token) unpublishes them all and records how that went as an observed fact of the run."""
+    from harness.plugin.session import write_observed
+
+    publisher = SmpPublisher(smp_driver)
+    try:
+        yield publisher
+    finally:
+        write_observed(conformance_run, "peppol-smp cleanup", publisher.unpublish_all())
+
+
+@pytest.fixture(scope="session")
+def smp_published(
+    smp_publisher: SmpPublisher, smp_network: Any, smp_token: str, smp_claim: Any
+) -> Published:
     """Publishes the test participants on the SMP under test (and the redirect's target on the
-    harness's reference SMP), once per process."""
+    harness's reference SMP), once per process; :func:`smp_publisher` removes them at the end."""
     from harness.peppol.smp.scenarios import smp_test_participants
 
     tp = smp_claim.transport_profiles[0]
@@ -136,9 +188,8 @@ def smp_published(smp_driver: Any, smp_network: Any, smp_token: str, smp_claim: 
     )
     smp_network.publish(participants.redirect_target, register=False)
     published = Published(participants)
-    published.results["main"] = smp_driver.publish(participants.main)
-    published.results["awkward"] = smp_driver.publish(participants.awkward)
-    published.results["redirect"] = smp_driver.publish(participants.redirect)
+    for name in ("main", "awkward", "redirect"):
+        published.results[name] = smp_publisher.publish(getattr(participants, name))
     return published
 
 

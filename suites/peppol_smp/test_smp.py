@@ -2,7 +2,9 @@
 its Peppol SMP 1.x read interface -- at the right URLs (identifiers percent-encoded once,
 participant ids matched case-insensitively, document types exactly), as schema-valid XML labelled
 as XML, signed by a certificate of the configured SMP CA that is valid now and not revoked, 404
-for what it does not know, redirects as published, over HTTPS where the participant file says so.
+for what it does not know, redirects as published, over HTTPS where the participant file says so;
+and unpublishParticipant removes a participant. Every test participant the harness published is
+unpublished at the end of the session (fixture ``smp_publisher``).
 
 Each assertion is one check (see harness.peppol.smp.judge); the HTTP exchanges are the evidence.
 """
@@ -66,6 +68,31 @@ def test_test_participants_are_published(
             checks.check(result.published, "SMP-API-001",
                          f"the SMP refused to publish a valid test participant: {result.error}",
                          evidence=refs, scenario=name)  # fmt: skip
+    checks.verify()
+
+
+@pytest.mark.requirement("SMP-API-002")
+def test_unpublished_participant_is_no_longer_served(
+    smp_published: Any, smp_publisher: Any, smp_reader: Any, smp_evidence: Any, checks: Any
+) -> None:
+    """unpublishParticipant removes a participant: afterwards its ServiceGroup and every
+    SignedServiceMetadata answer 404. The participant is this test's own (published here, read by
+    no other check), so its removal races with nothing under pytest-xdist."""
+    publication = smp_published.participants.to_unpublish
+    result = smp_publisher.publish(publication)
+    refs = smp_evidence.records(result.exchange)
+    if not result.published:
+        checks.errored("SMP-API-002",
+                       f"the harness could not publish the test participant it unpublishes"
+                       f" ({publication.participant}): {result.error or result.api_problem}",
+                       evidence=refs, scenario="unpublish")  # fmt: skip
+        checks.verify()
+        return
+    inspection = judge.inspect_unpublish(smp_reader, publication, smp_publisher.unpublish)
+    if inspection.answer is not None:
+        refs += smp_evidence.records(inspection.answer.exchange)
+    refs += smp_evidence.http(inspection.exchanges)
+    _record(checks, inspection.judgements, refs, "unpublish")
     checks.verify()
 
 
@@ -263,13 +290,14 @@ def test_https_where_required(
 
 @pytest.mark.requirement("SMP-URL-001", "SMP-ID-001", "SMP-XML-002")
 def test_awkward_identifiers_round_trip(
-    smp_driver: Any, smp_network: Any, smp_reader: Any, smp_claim: Any, smp_token: str,
+    smp_publisher: Any, smp_network: Any, smp_reader: Any, smp_claim: Any, smp_token: str,
     smp_evidence: Any, checks: Any, run_seed: int, conformance_run: Any,
 ) -> None:  # fmt: skip
     """Property: a participant of scheme 0088, 0192, 0195, 0208 or 9925 with any characters the
     identifier policy allows, and a document type with awkward characters, round-trip: published
     through the control API, registered in the harness's SML, found by DNS, and served by the SMP
-    (in either letter case of the participant) as published. Recorded seed, fixed budget."""
+    (in either letter case of the participant) as published. Recorded seed, fixed budget. The
+    participants are unpublished at the end of the session (``smp_publisher``)."""
     from hypothesis import HealthCheck, Phase, given, seed, settings
     from hypothesis import strategies as st
 
@@ -291,7 +319,7 @@ def test_awkward_identifiers_round_trip(
     )
     def campaign(participant: Any, document_type: Any, swap: bool) -> None:
         outcome = round_trip(
-            smp_driver, smp_network, smp_reader, participant, document_type,
+            smp_publisher, smp_network, smp_reader, participant, document_type,
             ap_certificate=smp_network.ap_certificate_der(),
             transport_profile=smp_claim.transport_profiles[0], swap_case=swap,
         )  # fmt: skip

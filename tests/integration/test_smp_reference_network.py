@@ -41,7 +41,8 @@ from harness.runtime.local import LocalRuntime
 P = ParticipantIdentifier.peppol("0195:T08GB0001A")
 D = DocumentTypeIdentifier.busdox(BIS_BILLING_INVOICE)
 PROC = ProcessIdentifier.cenbii(BIS_BILLING_PROCESS)
-LOOKUP = "/conformance/v1/peppol-smp/lookup"
+API = "/conformance/v1/peppol-smp"
+LOOKUP = f"{API}/lookup"
 
 
 @dataclass
@@ -370,6 +371,10 @@ def _smp_fault_shows(name: str, net: Network, smp: RunningEndpoint) -> bool:
         return r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     with ReferenceNetwork(smp.base_url, net.sml.base_url) as admin:
         admin.publish(P, D, PROC, [PublishedEndpoint("https://ap.example.test/as4")])
+    if name == "unpublish-keeps-serving":  # unpublishParticipant says 204 ... and nothing changes
+        gone = httpx.delete(smp.url(f"{API}/participants/{service_group_path(P)[1:]}"), timeout=30)
+        served = httpx.get(smp.url(service_group_path(P)), timeout=30).status_code
+        return gone.status_code == 204 and served == 200
     if name == "revoked-signing-certificate":  # seen by the good AP given the SMP CA's CRL
         return (
             _ap_answer(net, net.ap, smp_crls=_smp_crls(net)).get("reason") == "revoked-certificate"

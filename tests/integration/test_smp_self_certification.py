@@ -114,6 +114,21 @@ def test_reference_smp_over_https_is_conformant(tmp_path: Path) -> None:
     assert any(c["message"].startswith("served over TLSv1.") for c in tls)
 
 
+def test_reference_run_leaves_no_test_participant_on_the_smp(
+    reference_run: tuple[int, Path, dict[str, Any], str],
+) -> None:
+    """The SMP suite unpublishes every test participant it published (unpublishParticipant at the
+    end of each process's session); the unpublish check's own participant is already gone."""
+    _, _, report, _ = reference_run
+    facts = report["meta"]["observed"]["peppol-smp cleanup"]
+    assert facts and all(f["not_unpublished"] == [] for f in facts), facts
+    removed = [p for f in facts for p in f["unpublished"]]
+    for name in ("-Main", "-Awk/ward?#%20&=+:x", "-Redirected"):  # the session's publications
+        assert any(p.endswith(name) for p in removed), (name, removed)
+    assert not any(p.endswith("-Unpublished") for p in removed)  # its own test removed it
+    assert len(removed) > 3  # and the round-trip campaign's participants
+
+
 def test_no_private_key_reaches_the_run_folder(
     reference_run: tuple[int, Path, dict[str, Any], str],
 ) -> None:

@@ -8,6 +8,7 @@ import jsonschema
 import pytest
 
 from harness.drivers import control_api
+from harness.drivers.smp import SMP_UNPUBLISH
 
 
 def refs(node: Any) -> list[str]:
@@ -24,11 +25,11 @@ def test_openapi_document_basics() -> None:
     assert spec["openapi"].startswith("3.1.")
     assert set(spec["paths"]) == {
         control_api.HEALTH, control_api.PEPPOL_DOCUMENTS, control_api.PEPPOL_INBOUND,
-        control_api.SMP_PUBLISH, control_api.SMP_LOOKUP,
+        control_api.SMP_PUBLISH, SMP_UNPUBLISH, control_api.SMP_LOOKUP,
     }  # fmt: skip
     assert all(path.startswith("/conformance/v1/") for path in spec["paths"])
     operation_ids = [op["operationId"] for item in spec["paths"].values() for op in item.values()]
-    assert len(operation_ids) == len(set(operation_ids)) == 5
+    assert len(operation_ids) == len(set(operation_ids)) == 6
     assert spec["components"]["securitySchemes"]["bearerAuth"] == {
         "type": "http", "scheme": "bearer", "description": "The value of `driver.token` in the participant file."
     }
@@ -86,9 +87,28 @@ def test_reference_smp_apps_serve_the_documented_peppol_smp_operations() -> None
 
     spec = control_api.load_spec()["paths"]
     assert "post" in spec[control_api.SMP_PUBLISH] and "post" in spec[control_api.SMP_LOOKUP]
+    assert "delete" in spec[SMP_UNPUBLISH]
     lookup = create_lookup_app()
     served = {(r.path, m) for r in lookup.routes if isinstance(r, Route) for m in r.methods or () if m != "HEAD"}
     assert served == {(control_api.HEALTH, "GET"), (control_api.SMP_LOOKUP, "POST")}
     smp = create_app().admin
     served = {(r.path, m) for r in smp.routes if isinstance(r, Route) for m in r.methods or ()}
     assert {(control_api.HEALTH, "GET"), (control_api.SMP_PUBLISH, "POST")} <= served
+    # unpublishParticipant: the route's path parameter is the OpenAPI one (raw segment, see smp.py)
+    assert (SMP_UNPUBLISH.replace("{participant}", "{participant:path}"), "DELETE") in served
+
+
+def test_unpublish_participant_contract() -> None:
+    """unpublishParticipant: 204 without a body, 404 / 401 / 400 as problems; nothing else."""
+    op = control_api.operation("DELETE", SMP_UNPUBLISH)
+    assert op["operationId"] == "unpublishParticipant"
+    (param,) = op["parameters"]
+    assert (param["name"], param["in"], param["required"]) == ("participant", "path", True)
+    assert set(op["responses"]) == {"204", "400", "401", "404"}
+    problem = b'{"title": "Not Found", "status": 404}'
+    assert control_api.response_problem("DELETE", SMP_UNPUBLISH, 204, None, b"") is None
+    for status in (400, 401, 404):
+        ctype = control_api.PROBLEM_MEDIA_TYPE
+        assert control_api.response_problem("DELETE", SMP_UNPUBLISH, status, ctype, problem) is None
+    assert control_api.response_problem("DELETE", SMP_UNPUBLISH, 200, "text/plain", b"ok")
+    assert control_api.response_problem("DELETE", SMP_UNPUBLISH, 404, "text/plain", b"no")

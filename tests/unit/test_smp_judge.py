@@ -21,7 +21,7 @@ from harness.peppol.smp.control import (
     certificate_pem,
     lookup_request_json,
 )
-from harness.peppol.smp.identifiers import service_metadata_path
+from harness.peppol.smp.identifiers import ParticipantIdentifier, service_metadata_path
 from harness.peppol.smp.reader import SmpReader
 from harness.peppol.smp.scenarios import (
     AWKWARD_DOCUMENT,
@@ -35,7 +35,7 @@ from harness.peppol.smp.signing import TrustAnchors
 from harness.peppol.smp.smp_xml import TRANSPORT_AS4_V2
 from harness.pki import TestPki, init_pki, load_pki
 from harness.reference.smp import ReferenceCredentials, ReferenceSmp, prepare_pki
-from harness.reference.smp_variants import GOOD_SMP, get_smp_variant
+from harness.reference.smp_variants import GOOD_SMP, SMP_VARIANTS, get_smp_variant
 from harness.report.model import Outcome
 
 BASE = "http://smp.test"
@@ -207,7 +207,7 @@ def test_publication_and_lookup_bodies_follow_the_control_api(pki: TestPki) -> N
     test = participants(pki)
     publish_schema = control_api.operation("POST", control_api.SMP_PUBLISH)["requestBody"]
     schema = publish_schema["content"]["application/json"]["schema"]
-    for pub in (*test.publications, test.redirect_target):
+    for pub in (*test.publications, test.redirect_target, test.to_unpublish):
         assert control_api.json_problem(schema, pub.to_json()) is None
         assert "signing" not in str(pub.to_json())
     assert pub.to_json(with_signing=True)["services"][0]["signing"] == "smp"
@@ -336,3 +336,95 @@ def test_revocation_without_a_source_or_without_the_crl(pki: TestPki) -> None:
     assert revoked.outcome is Outcome.FAIL and "is revoked" in revoked.message
     missing = _sig4(root, pki.directory, judge.RevocationSource(source.authorities, ()))
     assert missing.outcome is Outcome.ERROR and "no current CRL" in missing.message
+
+
+# -- SMP-API-002: unpublishParticipant ------------------------------------------------------------
+
+
+def in_process_unpublish(smp: ReferenceSmp) -> Any:
+    """unpublishParticipant answered by ``smp`` as its management API would (204 / 404)."""
+    from harness.drivers.smp import UnpublishResult
+
+    def unpublish(participant: ParticipantIdentifier) -> UnpublishResult:
+        if smp.unpublish(participant):
+            return UnpublishResult(True, status=204)
+        return UnpublishResult(False, status=404, error=f"HTTP 404 to unpublishing {participant}")
+
+    return unpublish
+
+
+@pytest.mark.parametrize(
+    "name", ["good", *sorted(n for n, v in SMP_VARIANTS.items() if not v.https_only)]
+)
+def test_unpublish_inspection_fails_exactly_where_a_variant_declares_smp_api_002(
+    pki: TestPki, name: str
+) -> None:
+    variant = get_smp_variant(name)
+    smp = ReferenceSmp(variant, ReferenceCredentials(pki.directory))
+    publication = participants(pki).to_unpublish
+    smp.publish(publication.to_json())
+    with reader_for(smp) as reader:
+        inspection = judge.inspect_unpublish(reader, publication, in_process_unpublish(smp))
+    assert {j.requirement for j in inspection.judgements} == {"SMP-API-002"}
+    assert Outcome.ERROR not in {j.outcome for j in inspection.judgements}
+    assert bool(failed_judgements(inspection.judgements)) == ("SMP-API-002" in variant.declared)
+    # the ServiceGroup and both metadata, read before and after: the evidence
+    assert len(inspection.exchanges) == 6 and inspection.answer is not None
+
+
+def failed_judgements(judgements: tuple[Any, ...]) -> list[Any]:
+    return [j for j in judgements if j.outcome is Outcome.FAIL]
+
+
+def test_unpublish_inspection_on_the_good_smp_reads_404_everywhere(pki: TestPki) -> None:
+    smp = ReferenceSmp(GOOD_SMP, ReferenceCredentials(pki.directory))
+    publication = participants(pki).to_unpublish
+    assert [s.document_type for s in publication.services] == [INVOICE, CREDIT_NOTE]
+    smp.publish(publication.to_json())
+    with reader_for(smp) as reader:
+        inspection = judge.inspect_unpublish(reader, publication, in_process_unpublish(smp))
+    assert [ex.status for ex in inspection.exchanges] == [200, 200, 200, 404, 404, 404]
+    assert [j.outcome for j in inspection.judgements] == [Outcome.PASS] * 4
+    assert smp.group(publication.participant) is None
+
+
+def test_unpublish_inspection_errors_without_a_judgement(pki: TestPki) -> None:
+    """Not served before (nothing to remove) or no answer: an error, never a pass or a fail."""
+    from harness.drivers.smp import UnpublishResult
+
+    smp = ReferenceSmp(GOOD_SMP, ReferenceCredentials(pki.directory))
+    publication = participants(pki).to_unpublish
+    asked: list[ParticipantIdentifier] = []
+
+    def never(participant: ParticipantIdentifier) -> UnpublishResult:
+        asked.append(participant)
+        return UnpublishResult(False, unreachable=True, error="could not reach the participant")
+
+    with reader_for(smp) as reader:
+        unseen = judge.inspect_unpublish(reader, publication, never)
+        assert unseen.answer is None and asked == []
+        (j,) = unseen.judgements
+        assert j.outcome is Outcome.ERROR and "did not serve" in j.message
+        smp.publish(publication.to_json())
+        silent = judge.inspect_unpublish(reader, publication, never)
+    (j,) = silent.judgements
+    assert j.outcome is Outcome.ERROR and "could not reach" in j.message
+    assert asked == [publication.participant]
+
+
+def test_unpublish_answer_outside_the_contract_fails(pki: TestPki) -> None:
+    from harness.drivers.smp import UnpublishResult
+
+    smp = ReferenceSmp(GOOD_SMP, ReferenceCredentials(pki.directory))
+    publication = participants(pki).to_unpublish
+    smp.publish(publication.to_json())
+
+    def text_answer(participant: ParticipantIdentifier) -> UnpublishResult:
+        smp.unpublish(participant)
+        return UnpublishResult(True, status=200, api_problem="DELETE answered HTTP 200 text/plain")
+
+    with reader_for(smp) as reader:
+        inspection = judge.inspect_unpublish(reader, publication, text_answer)
+    (answer, *after) = inspection.judgements
+    assert answer.outcome is Outcome.FAIL and "HTTP 200 text/plain" in answer.message
+    assert [j.outcome for j in after] == [Outcome.PASS] * 3

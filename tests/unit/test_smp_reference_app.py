@@ -153,6 +153,33 @@ def test_delete_and_reset(smp: TestClient) -> None:
     assert smp.get(service_group_path(P)).status_code == 404
 
 
+def test_unpublish_answers_follow_the_control_api(pki: TestPki) -> None:
+    """204, then 404 for the removed participant (ServiceGroup and metadata too), 401 without the
+    token; an identifier with ``/ % #`` is one percent-encoded segment."""
+    from harness.drivers import control_api
+    from harness.drivers.smp import SMP_UNPUBLISH
+
+    awkward = ParticipantIdentifier.peppol("0088:a/b%c#d")
+    auth = {"Authorization": "Bearer s3cret"}
+    with client_for(pki, token="s3cret") as c:
+        c.headers.update(auth)
+        for participant in (P, awkward):
+            publish(c, participant)
+            path = SMP_UNPUBLISH.replace("{participant}", service_group_path(participant)[1:])
+            denied = c.delete(path, headers={"Authorization": "Bearer wrong"})
+            gone = c.delete(path)
+            again = c.delete(path)
+            for r, status in ((denied, 401), (gone, 204), (again, 404)):
+                assert r.status_code == status, r.text
+                ctype = r.headers.get("content-type")
+                assert (
+                    control_api.response_problem("DELETE", SMP_UNPUBLISH, status, ctype, r.content)
+                    is None
+                )
+            assert c.get(service_group_path(participant)).status_code == 404
+            assert c.get(service_metadata_path(participant, D)).status_code == 404
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -322,6 +349,10 @@ def _new_fault_observed(name: str, c: TestClient) -> bool:
         group = c.get("https://smp.test" + service_group_path(P))
         (href,) = read_service_group(parse_document(group.content, name="sg")).references
         return href.startswith("http://")
+    if name == "unpublish-keeps-serving":
+        publish(c)
+        gone = c.delete(f"{API}/participants/{service_group_path(P)[1:]}")
+        return gone.status_code == 204 and c.get(service_metadata_path(P, D)).status_code == 200
     assert name == "decodes-path-twice"
     awkward = ParticipantIdentifier.peppol("0195:100%20/x")
     publish(c, awkward)
@@ -330,7 +361,7 @@ def _new_fault_observed(name: str, c: TestClient) -> bool:
 
 NEW_SMP_VARIANTS = frozenset(
     {"publish-answers-text", "case-insensitive-document-types", "drops-service-dates",
-     "http-redirect", "decodes-path-twice", "plain-http-references"}
+     "http-redirect", "decodes-path-twice", "plain-http-references", "unpublish-keeps-serving"}
 )  # fmt: skip
 
 

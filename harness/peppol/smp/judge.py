@@ -18,7 +18,9 @@ ServiceGroup references) through an :class:`~harness.peppol.smp.reader.SmpReader
 - SMP-SIG-004 the signing certificate is not revoked, judged by the CRLs the harness holds offline
   (:class:`RevocationSource`: its own test SMP CA); a certificate of another CA (a participant's
   own SMP CA, the Peppol SMP CA) is not applicable, with the reason, never a silent pass;
-- SMP-RED-001 a published redirect is served as published (href, CertificateUID).
+- SMP-RED-001 a published redirect is served as published (href, CertificateUID);
+- SMP-API-002 (:func:`inspect_unpublish`) unpublishParticipant answers as the control API says and
+  the participant's ServiceGroup and metadata answer 404 afterwards.
 
 AP side: :func:`judge_dns_queries`, :func:`judge_smp_requests` (what the AP asked of the
 harness's SML and SMP, from their logs) and :func:`judge_found_endpoint`.
@@ -26,14 +28,14 @@ harness's SML and SMP, from their logs) and :func:`judge_found_endpoint`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from harness.peppol.judge import Judgement
-from harness.peppol.smp.control import PublishedService, information_differences
+from harness.peppol.smp.control import Publication, PublishedService, information_differences
 from harness.peppol.smp.identifiers import (
     DocumentTypeIdentifier,
     ParticipantIdentifier,
@@ -66,6 +68,7 @@ SMP_SIGNER_VALIDITY = "SMP-SIG-003"
 SMP_SIGNER_REVOCATION = "SMP-SIG-004"
 SMP_REDIRECT = "SMP-RED-001"
 SMP_TLS = "SMP-TLS-001"
+SMP_UNPUBLISH = "SMP-API-002"
 
 
 def _pass(req: str, message: str = "") -> Judgement:
@@ -449,6 +452,90 @@ def _reference_problems(
     if len(referenced) != len(set(referenced)):
         problems.append("a document type is referenced more than once")
     return problems
+
+
+# -- unpublishing ----------------------------------------------------------------------------------
+
+
+class UnpublishAnswer(Protocol):
+    """What the SMP answered to unpublishParticipant (``harness.drivers.smp.UnpublishResult``)."""
+
+    @property
+    def unpublished(self) -> bool: ...
+    @property
+    def unreachable(self) -> bool: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def api_problem(self) -> str | None: ...
+    @property
+    def exchange(self) -> Sequence[Any]: ...
+
+
+@dataclass(frozen=True)
+class UnpublishInspection:
+    """The reads before and after (evidence), the unpublishParticipant answer (None when it was not
+    asked: the participant was not served to begin with) and the SMP-API-002 judgements."""
+
+    exchanges: tuple[HttpExchange, ...]
+    answer: UnpublishAnswer | None
+    judgements: tuple[Judgement, ...]
+
+
+def inspect_unpublish(
+    reader: SmpReader,
+    publication: Publication,
+    unpublish: Callable[[ParticipantIdentifier], UnpublishAnswer],
+) -> UnpublishInspection:
+    """SMP-API-002 for a published ``publication``: its ServiceGroup and every SignedServiceMetadata
+    are served (200; otherwise removing it proves nothing: an error, see SMP-URL-001), then
+    ``unpublish`` (unpublishParticipant) answers as the contract says, then each of them is 404."""
+    participant = publication.participant
+
+    def reads() -> list[tuple[str, HttpExchange]]:
+        out = [(f"ServiceGroup of {participant}", reader.service_group(participant))]
+        out += [
+            (
+                f"SignedServiceMetadata of {participant} / {s.document_type}",
+                reader.metadata(participant, s.document_type),
+            )
+            for s in publication.services
+        ]
+        return out
+
+    def no_judgement(answer: UnpublishAnswer | None, message: str) -> UnpublishInspection:
+        error = Judgement(SMP_UNPUBLISH, Outcome.ERROR, message)
+        return UnpublishInspection(tuple(exchanges), answer, (error,))
+
+    before = reads()
+    exchanges = [ex for _, ex in before]
+    not_served = [f"{what}: {ex.summary}" for what, ex in before if ex.status != 200]
+    if not_served:
+        return no_judgement(
+            None,
+            f"before unpublishing, the SMP did not serve the participant it had just published"
+            f" ({'; '.join(not_served)}): removing it cannot be judged (see SMP-URL-001)",
+        )
+    answer = unpublish(participant)
+    if answer.unreachable:
+        return no_judgement(
+            answer, f"unpublishParticipant {participant}: {answer.error or 'no answer'}"
+        )
+    problems = [p for p in (answer.api_problem, None if answer.unpublished else answer.error) if p]
+    judgements = [
+        _fail(SMP_UNPUBLISH, f"unpublishParticipant {participant}: {'; '.join(problems)}")
+        if problems
+        else _pass(
+            SMP_UNPUBLISH, f"unpublishParticipant {participant} answered as the contract says"
+        )
+    ]
+    after = reads()
+    exchanges += [ex for _, ex in after]
+    judgements += [
+        judge_not_found(ex, SMP_UNPUBLISH, f"{what}, after unpublishParticipant")
+        for what, ex in after
+    ]
+    return UnpublishInspection(tuple(exchanges), answer, tuple(judgements))
 
 
 # -- the AP's traffic -------------------------------------------------------------------------------

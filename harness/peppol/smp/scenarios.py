@@ -6,7 +6,8 @@ requirement it verifies; the suites record one check per judgement.
 
 SMP under test (:func:`smp_test_participants`): one participant with two document types (one
 endpoint with activation and expiration dates), one whose document type is a Redirect to the
-harness's reference SMP, and identifiers that are never published.
+harness's reference SMP, identifiers that are never published, and one participant that only the
+unpublish check publishes and removes again.
 
 AP under test (:func:`lookup_cases`): a receiver published correctly, not registered, not
 published for the document type, published with each signing fault of the reference SMP (a
@@ -104,12 +105,15 @@ class SmpTestParticipants:
     redirect: Publication
     #: Published at the harness's reference SMP (where the redirect points).
     redirect_target: Publication
+    #: Two document types, published and then unpublished by the unpublish check alone (not one
+    #: of :attr:`publications`): no other check reads it, so none races with its removal.
+    to_unpublish: Publication
     unknown: ParticipantIdentifier
     unpublished_document: DocumentTypeIdentifier = ORDER
 
     @property
     def publications(self) -> tuple[Publication, ...]:
-        """Everything to publish on the SMP under test."""
+        """What the session publishes on the SMP under test for its read checks."""
         return (self.main, self.awkward, self.redirect)
 
 
@@ -162,8 +166,30 @@ def smp_test_participants(
         redirected,
         (PublishedService(INVOICE, ServiceMetadata(Redirect(href, redirect_certificate_uid))),),
     )
+    gone = harness_participant(token, "Unpublished")
+    to_unpublish = Publication(
+        gone,
+        tuple(
+            PublishedService(
+                doc,
+                _info(
+                    gone,
+                    doc,
+                    endpoint(
+                        f"https://ap.example.test/{token}/gone", ap_certificate, transport_profile
+                    ),
+                ),
+            )
+            for doc in (INVOICE, CREDIT_NOTE)
+        ),
+    )
     return SmpTestParticipants(
-        main_pub, awkward, redirect, target, harness_participant(token, "Unknown")
+        main=main_pub,
+        awkward=awkward,
+        redirect=redirect,
+        redirect_target=target,
+        to_unpublish=to_unpublish,
+        unknown=harness_participant(token, "Unknown"),
     )
 
 
