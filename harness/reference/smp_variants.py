@@ -205,8 +205,9 @@ _SMP_CATALOGUE: tuple[SmpVariant, ...] = (
         "decodes-path-twice",
         SMP_ENDPOINT,
         "Percent-decodes the request path twice, so a published identifier whose value holds "
-        "'%' or '/' is not found (404); other identifiers are served right.",
-        frozenset({"SMP-URL-001"}),
+        "'%' (the awkward document type's '%25') is not found (404), and the ServiceGroup's "
+        "reference to it leads nowhere (SMP-URL-002); other identifiers are served right.",
+        frozenset({"SMP-URL-001", "SMP-URL-002"}),
         smp_fault=SmpFault.DECODES_PATH_TWICE,
     ),
     SmpVariant(

@@ -102,7 +102,8 @@ def test_service_group(
     name: str, smp_published: Any, smp_reader: Any, smp_evidence: Any, checks: Any
 ) -> None:
     """``GET /{participant}``: found, XML, schema-valid, about the participant, and its references
-    lead to the metadata of every published document type (``awkward``: a value with ``/ ? # %``)."""
+    lead to the metadata of every published document type (``awkward``: a value with every
+    character PFUOI 4.4.0 POLICY 1 allows besides letters and digits, ``- . _ ~``, mixed case)."""
     publication = getattr(smp_published.participants, name)
     scenario = f"service-group-{name}"
     if not _unpublished(checks, smp_published, (name,), ("SMP-URL-001",), scenario):
@@ -127,7 +128,7 @@ def test_signed_service_metadata(
 ) -> None:
     """``GET /{participant}/services/{documentType}``: found, XML, schema-valid, signed by a valid,
     unrevoked certificate of the SMP CA, and the endpoints published (``credit-note`` carries
-    activation and expiration dates; ``awkward`` identifiers hold ``/ ? # % ü`` and a space)."""
+    activation and expiration dates; the ``awkward`` document type holds ``# / % ? & = + ; @``)."""
     from harness.peppol.smp.scenarios import AWKWARD_DOCUMENT, CREDIT_NOTE, INVOICE
 
     name = "awkward" if document == "awkward" else "main"

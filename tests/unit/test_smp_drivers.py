@@ -63,7 +63,7 @@ def ap_certificate(smp: RunningEndpoint) -> bytes:
     return der
 
 
-@pytest.mark.parametrize("value", ["0195:T08GB0001A", "0088:a/b%c#d e"])
+@pytest.mark.parametrize("value", ["0195:T08GB0001A", "0088:A.b~c_d-E"])
 def test_unpublish_removes_the_participant_and_answers_404_the_second_time(
     smp: RunningEndpoint, value: str
 ) -> None:

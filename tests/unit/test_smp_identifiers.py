@@ -24,28 +24,19 @@ from harness.peppol.smp.identifiers import (
     service_metadata_path,
 )
 
-#: Printable ASCII without the characters a URL cannot carry un-encoded in a path anyway, plus
-#: the awkward ones: '/', '?', '#', '%', '+', '&', ':', '=', ';', '@' and space (inside).
-AWKWARD = "/?#%+&:=;@ ~!$'()*,[]\"<>\\^`{|}"
-PARTICIPANT_VALUE_CHARS = st.characters(min_codepoint=0x21, max_codepoint=0x7E) | st.sampled_from(
-    AWKWARD
-)
+
+def participants() -> st.SearchStrategy[ParticipantIdentifier]:
+    """Valid participants with every character PFUOI 4.4.0 POLICY 1 allows, mixed case."""
+    from harness.peppol.smp.strategies import participant_identifiers
+
+    return participant_identifiers()
 
 
-@st.composite
-def participants(draw: st.DrawFn) -> ParticipantIdentifier:
-    icd = draw(st.sampled_from(["0088", "0192", "0195", "0208", "9925", "9915"]))
-    body = draw(st.text(PARTICIPANT_VALUE_CHARS, min_size=1, max_size=40))
-    body = body.strip() or "x"
-    return ParticipantIdentifier.peppol(f"{icd}:{body}")
+def document_types() -> st.SearchStrategy[DocumentTypeIdentifier]:
+    """Valid document types with URL-reserved characters in the customization id."""
+    from harness.peppol.smp.strategies import document_type_identifiers
 
-
-@st.composite
-def document_types(draw: st.DrawFn) -> DocumentTypeIdentifier:
-    chars = st.characters(min_codepoint=0x20, max_codepoint=0x7E) | st.sampled_from("éüß#::")
-    tail = draw(st.text(chars, min_size=0, max_size=40))
-    value = f"urn:x:{tail}::Invoice##urn:cen.eu:en16931:2017#compliant#{tail}::2.1".strip()
-    return DocumentTypeIdentifier.busdox(value)
+    return document_type_identifiers()
 
 
 def test_bis_invoice_path_is_encoded_like_the_published_examples() -> None:
@@ -82,7 +73,13 @@ def test_parse_forms() -> None:
     ("make", "fragment"),
     [
         (lambda: ParticipantIdentifier.peppol("88:123"), "four-digit"),
-        (lambda: ParticipantIdentifier.peppol("0088:" + "1" * 131), "135"),
+        (lambda: ParticipantIdentifier.peppol("0088:" + "1" * 131), "POLICY 1"),
+        (lambda: ParticipantIdentifier.peppol("0088:a/b"), "POLICY 1"),
+        (lambda: ParticipantIdentifier.peppol("0088:a b"), "POLICY 1"),
+        (lambda: ParticipantIdentifier.peppol("0088:a#b%3A"), "'#%'"),
+        (lambda: DocumentTypeIdentifier.busdox("urn:x::Invoice##urn:a b::2.1"), "POLICY 17"),
+        (lambda: DocumentTypeIdentifier.busdox("urn:x::Invoice##urn:a*::2.1"), "POLICY 17"),
+        (lambda: ProcessIdentifier.cenbii("urn:fdc:peppol.eu:2017 billing"), "POLICY 25"),
         (lambda: ParticipantIdentifier.peppol("0088:Ünïcode"), "US-ASCII"),
         (lambda: ParticipantIdentifier.peppol("0088:a\tb"), "control character"),
         (lambda: ParticipantIdentifier.peppol("0088:abc "), "whitespace"),
@@ -98,6 +95,19 @@ def test_malformed_identifiers_are_refused_with_a_reason(make: object, fragment:
     with pytest.raises(IdentifierError, match=None) as info:
         make()  # type: ignore[operator]
     assert fragment.lower() in str(info.value).lower()
+
+
+def test_the_longest_and_most_awkward_valid_values_are_accepted() -> None:
+    body = "Aa0-._~" * 18 + "Zz9~"  # 130 characters: POLICY 1's limit
+    assert len(body) == 130
+    p = ParticipantIdentifier.peppol(f"0088:{body}")
+    assert parse_participant_segment(service_group_path(p)[1:]) == p
+    # '#' and '::' belong to document type values (POLICY 20); '*' only to wildcard ones
+    d = DocumentTypeIdentifier.busdox(BIS_BILLING_INVOICE)
+    assert d.customization_id == (
+        "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+    )
+    assert DocumentTypeIdentifier("peppol-doctype-wildcard", "urn:x::I##urn:peppol:pint:billing-1*::2.1")
 
 
 def test_double_encoded_segment_is_refused() -> None:

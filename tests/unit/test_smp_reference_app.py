@@ -62,7 +62,12 @@ def smp(pki: TestPki) -> Iterator[TestClient]:
 
 
 def publish(
-    c: TestClient, participant: ParticipantIdentifier = P, *, signing: str = "smp", **endpoint: str
+    c: TestClient,
+    participant: ParticipantIdentifier = P,
+    *,
+    signing: str = "smp",
+    document: DocumentTypeIdentifier = D,
+    **endpoint: str,
 ) -> None:
     ep = {
         "transport_profile": TRANSPORT_AS4_V2,
@@ -75,7 +80,7 @@ def publish(
             "participant": participant.uri,
             "services": [
                 {
-                    "document_type": D.uri,
+                    "document_type": document.uri,
                     "signing": signing,
                     "processes": [{"process": PROC.uri, "endpoints": [ep]}],
                 }
@@ -134,13 +139,18 @@ def test_case_rules_404s_and_double_encoding(smp: TestClient) -> None:
     assert [e["status"] for e in log][-3:] == [404, 400, 405]
 
 
-def test_awkward_values_keep_their_slash_and_hash(smp: TestClient) -> None:
-    awkward = ParticipantIdentifier.peppol("0088:a/b#c d%e")
-    publish(smp, awkward)
-    r = smp.get(service_metadata_path(awkward, D))
+def test_awkward_values_keep_their_characters(smp: TestClient) -> None:
+    """Every character PFUOI 4.4.0 POLICY 1 allows in a participant value, and a document type
+    with ``/ # % ? & = + ; @`` in its customization id, come back exactly."""
+    from harness.peppol.smp.scenarios import AWKWARD_DOCUMENT
+
+    awkward = ParticipantIdentifier.peppol("0088:A.b~c_d-E")
+    publish(smp, awkward, document=AWKWARD_DOCUMENT)
+    r = smp.get(service_metadata_path(awkward, AWKWARD_DOCUMENT))
     assert r.status_code == 200
     info = read_service_metadata(parse_document(r.content, name="x")).information
-    assert info is not None and info.participant.value == "0088:a/b#c d%e"
+    assert info is not None and info.participant.value == "0088:A.b~c_d-E"
+    assert info.document_type == AWKWARD_DOCUMENT
 
 
 def test_delete_and_reset(smp: TestClient) -> None:
@@ -155,11 +165,11 @@ def test_delete_and_reset(smp: TestClient) -> None:
 
 def test_unpublish_answers_follow_the_control_api(pki: TestPki) -> None:
     """204, then 404 for the removed participant (ServiceGroup and metadata too), 401 without the
-    token; an identifier with ``/ % #`` is one percent-encoded segment."""
+    token; an identifier with ``: . ~ _ -`` is one percent-encoded segment."""
     from harness.drivers import control_api
     from harness.drivers.smp import SMP_UNPUBLISH
 
-    awkward = ParticipantIdentifier.peppol("0088:a/b%c#d")
+    awkward = ParticipantIdentifier.peppol("0088:A.b~c_d-E")
     auth = {"Authorization": "Bearer s3cret"}
     with client_for(pki, token="s3cret") as c:
         c.headers.update(auth)
@@ -354,9 +364,10 @@ def _new_fault_observed(name: str, c: TestClient) -> bool:
         gone = c.delete(f"{API}/participants/{service_group_path(P)[1:]}")
         return gone.status_code == 204 and c.get(service_metadata_path(P, D)).status_code == 200
     assert name == "decodes-path-twice"
-    awkward = ParticipantIdentifier.peppol("0195:100%20/x")
-    publish(c, awkward)
-    return c.get(service_group_path(awkward)).status_code == 404
+    from harness.peppol.smp.scenarios import AWKWARD_DOCUMENT  # its customization holds "%25"
+
+    publish(c, document=AWKWARD_DOCUMENT)
+    return c.get(service_metadata_path(P, AWKWARD_DOCUMENT)).status_code == 404
 
 
 NEW_SMP_VARIANTS = frozenset(

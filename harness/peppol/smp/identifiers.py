@@ -14,12 +14,19 @@ What a caller may rely on:
   one back from the raw (still encoded) path and refuse double encoding with
   :class:`~harness.peppol.smp.errors.DoubleEncodedError`.
 
-Limits and character sets (PFUOI 4.4.0 POLICY 1, as also coded in peppol-commons'
-``PeppolIdentifierHelper``): schemes 1..25 characters without whitespace and without ``::``;
-participant schemes match ``[a-z0-9]+-[a-z0-9]+-[a-z0-9]+``; participant values are US-ASCII,
-at most 135 characters (``NNNN:`` + 130), and for ``iso6523-actorid-upis`` start with a four-digit
-ISO 6523 ICD and a colon; document type values are ISO-8859-1, at most 500 characters; process
-values ISO-8859-1, at most 200. Control characters are refused everywhere.
+Limits and character sets, as the published Peppol Policy for use of Identifiers 4.4.0 states them:
+
+- POLICY 1: a participant identifier value (after the ``NNNN:`` ISO 6523 ICD of the Peppol scheme)
+  is 1..130 characters of ``A-Z a-z 0-9 - . _ ~`` only; document type values are at most 500
+  characters and process values at most 200, from ISO-8859-1;
+- POLICY 7: participant schemes (they become DNS labels) are ``[a-z0-9-]``; every scheme has
+  at most 25 characters;
+- POLICY 17: the customization id of a ``busdox-docid-qns`` document type (between ``##`` and the
+  version ``::``) has no ``*`` and no whitespace;
+- POLICY 25: process identifier values have no whitespace.
+
+Control characters are refused everywhere. Other participant schemes than
+``iso6523-actorid-upis`` (not used in Peppol) keep the looser US-ASCII, 135-character rule.
 """
 
 from __future__ import annotations
@@ -68,6 +75,11 @@ BIS_BILLING_PROCESS = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 
 _PARTICIPANT_SCHEME_RE = re.compile(r"[a-z0-9]+-[a-z0-9]+-[a-z0-9]+")
 _ICD_VALUE_RE = re.compile(r"[0-9]{4}:.+", re.DOTALL)
+#: PFUOI 4.4.0 POLICY 1: the characters of a participant identifier value after the ICD.
+PARTICIPANT_VALUE_CHARACTERS = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+)
+MAX_PARTICIPANT_BODY_LENGTH = 130
 _CHARSET_NAMES = {"ascii": "US-ASCII", "latin-1": "ISO-8859-1 (latin-1)"}
 _WHITESPACE = frozenset("\t\n\v\f\r \x85\xa0")
 # "%3A%3A" in any letter case: the encoded scheme separator.
@@ -146,11 +158,26 @@ class ParticipantIdentifier:
         _check_value(
             self.kind, self.value, max_length=MAX_PARTICIPANT_VALUE_LENGTH, charset="ascii"
         )
-        if self.scheme == PARTICIPANT_SCHEME and not _ICD_VALUE_RE.fullmatch(self.value):
-            raise IdentifierError(
-                f"participant identifier value {self.value!r} does not start with a four-digit"
-                " ISO 6523 ICD and ':' (e.g. 0088:5790000436101, 0195:T08GB0001A)"
-            )
+        if self.scheme == PARTICIPANT_SCHEME:
+            if not _ICD_VALUE_RE.fullmatch(self.value):
+                raise IdentifierError(
+                    f"participant identifier value {self.value!r} does not start with a four-digit"
+                    " ISO 6523 ICD and ':' (e.g. 0088:5790000436101, 0195:T08GB0001A)"
+                )
+            body = self.value[5:]
+            if len(body) > MAX_PARTICIPANT_BODY_LENGTH:
+                raise IdentifierError(
+                    f"participant identifier value {self.value!r} has {len(body)} characters after"
+                    f" the ICD; at most {MAX_PARTICIPANT_BODY_LENGTH} are allowed (PFUOI 4.4.0"
+                    " POLICY 1)"
+                )
+            bad = sorted({c for c in body if c not in PARTICIPANT_VALUE_CHARACTERS})
+            if bad:
+                raise IdentifierError(
+                    f"participant identifier value {self.value!r} contains {''.join(bad)!r}; after"
+                    " the ICD only letters, digits, '-', '.', '_' and '~' are allowed (PFUOI 4.4.0"
+                    " POLICY 1)"
+                )
 
     @classmethod
     def parse(cls, text: str) -> ParticipantIdentifier:
@@ -204,6 +231,25 @@ class DocumentTypeIdentifier:
         _check_value(
             self.kind, self.value, max_length=MAX_DOCUMENT_TYPE_VALUE_LENGTH, charset="latin-1"
         )
+        if self.scheme == DOCUMENT_SCHEME:
+            custom = self.customization_id
+            bad = sorted({c for c in custom if c == "*" or c in _WHITESPACE})
+            if bad:
+                raise IdentifierError(
+                    f"document type identifier value {self.value!r}: its customization id"
+                    f" {custom!r} contains {bad[0]!r}; '*' and whitespace are not allowed"
+                    " (PFUOI 4.4.0 POLICY 17)"
+                )
+
+    @property
+    def customization_id(self) -> str:
+        """``<syntax specific id>##<customization id>::<version>`` (POLICY 20): the middle part
+        (empty when the value has no ``##``)."""
+        _, sep, rest = self.value.partition("##")
+        if not sep:
+            return ""
+        custom, _, _version = rest.rpartition("::")
+        return custom or rest
 
     @classmethod
     def parse(cls, text: str) -> DocumentTypeIdentifier:
@@ -233,6 +279,11 @@ class ProcessIdentifier:
     def __post_init__(self) -> None:
         _check_scheme(self.kind, self.scheme)
         _check_value(self.kind, self.value, max_length=MAX_PROCESS_VALUE_LENGTH, charset="latin-1")
+        if self.scheme == PROCESS_SCHEME and any(c in _WHITESPACE for c in self.value):
+            raise IdentifierError(
+                f"process identifier value {self.value!r} contains whitespace (PFUOI 4.4.0"
+                " POLICY 25)"
+            )
 
     @classmethod
     def parse(cls, text: str) -> ProcessIdentifier:

@@ -49,11 +49,12 @@ ORDER = DocumentTypeIdentifier.busdox(
     "##urn:fdc:peppol.eu:poacc:trns:order:3::2.1"
 )
 #: A document type whose value holds characters that must be percent-encoded in a URL path
-#: (``#``, ``/``, ``%``, a space, an ISO-8859-1 letter) -- still a valid identifier.
+#: (``#``, ``/``, ``%``, ``?``, ``&``, ``=``, ``+``, ``;``, ``@``) -- still a valid identifier
+#: (PFUOI 4.4.0 POLICY 17 forbids only ``*`` and whitespace in the customization id).
 AWKWARD_DOCUMENT = DocumentTypeIdentifier.busdox(
     "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice"
     "##urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
-    "#conformance harness/100%25 ü::2.1"
+    "#conformance-harness/100%25?a=b&c+d;e@f::2.1"
 )
 BILLING = ProcessIdentifier.cenbii(BIS_BILLING_PROCESS)
 #: ICD of the test participants' values (9915: also the Peppol test scheme).
@@ -99,7 +100,8 @@ class SmpTestParticipants:
 
     #: Two document types; INVOICE with one AS4 endpoint, CREDIT_NOTE with activation/expiration.
     main: Publication
-    #: A value with URL-reserved characters (``/ ? # % & = +``) and AWKWARD_DOCUMENT.
+    #: A value with every character PFUOI 4.4.0 POLICY 1 allows besides letters and digits
+    #: (``- . _ ~``), in mixed case, and AWKWARD_DOCUMENT.
     awkward: Publication
     #: INVOICE as a Redirect to ``redirect_target`` at the harness's reference SMP.
     redirect: Publication
@@ -143,7 +145,7 @@ def smp_test_participants(
             PublishedService(CREDIT_NOTE, _info(main, CREDIT_NOTE, credit_ep)),
         ),
     )
-    awkward_id = harness_participant(token, "Awk/ward?#%20&=+:x")
+    awkward_id = harness_participant(token, "Awk.Ward~_-X")
     awkward = Publication.one_service(
         awkward_id,
         AWKWARD_DOCUMENT,
