@@ -9,6 +9,15 @@ POLICY 7)::
 and, only when the registration asks for it (``legacy_cname: true``: the retired form, behind a
 flag), ``B-<md5(lowercase(value))>.<scheme>.<zone> CNAME <smp host>``.
 
+What a record may carry (Peppol SML 1.3.0 section 2.1.1, "U-NAPTR Resource Records"): the URI
+MUST use the ``https`` scheme, MUST NOT carry a user name or password in its authority and MUST
+NOT have a query or fragment. The served SML refuses (400) to register an SMP URL that breaks one
+of these, so what it publishes is conformant; the one explicit exception is ``"allow_http": true``
+in a registration, which publishes a plain ``http`` URL deliberately (an SMP under test that the
+participant file says is served over plain HTTP, or a negative test). The in-process
+:class:`SmlZone` applies the https rule only when built with ``https_only=True``, as the served
+one is.
+
 The DNS server answers authoritatively for the zone (SOA at the apex and in the authority section
 of NXDOMAIN/NODATA answers) and REFUSED for other names. Every query is logged (name, type,
 answer code, transport) for the suites to see what an AP asked.
@@ -16,7 +25,8 @@ answer code, transport) for the suites to see what an AP asked.
 Management API (JSON; bearer token when one is set; ``/conformance/v1/health`` is open):
 
 - ``POST /conformance/v1/peppol-sml/participants`` ``{"participant": "iso6523-actorid-upis::0088:..",
-  "smp_url": "http://127.0.0.1:8081", "legacy_cname": false}`` -> 201 with the DNS names;
+  "smp_url": "https://127.0.0.1:8081", "legacy_cname": false, "allow_http": false}`` -> 201 with
+  the DNS names, 400 for an SMP URL a record may not carry (see above);
 - ``DELETE /conformance/v1/peppol-sml/participants/{participant, percent-encoded}`` -> 204 / 404;
 - ``GET /conformance/v1/peppol-sml/participants`` -> the registrations;
 - ``GET /conformance/v1/peppol-sml/info`` -> ``{"zone", "dns"}``;
@@ -97,11 +107,41 @@ class QueryLogEntry:
         }
 
 
-class SmlZone:
-    """The zone's records and query log. Thread-safe (DNS threads and HTTP handlers share it)."""
+def naptr_uri_problem(smp_url: str, *, https_only: bool = True) -> str | None:
+    """Why ``smp_url`` may not be the URI of a U-NAPTR record (Peppol SML 1.3.0 2.1.1), or None.
 
-    def __init__(self, zone: str) -> None:
+    ``https_only=False`` lets a plain ``http`` URL through (the explicit test knob); a user name
+    or password, a query or a fragment is never allowed."""
+    parts = urlsplit(smp_url)
+    if parts.username is not None or parts.password is not None:
+        return (
+            f"SMP URL {smp_url!r} carries a user name or password; Peppol SML 1.3.0 2.1.1: a"
+            " U-NAPTR URI must not have userinfo in its authority"
+        )
+    if parts.query or parts.fragment or smp_url.endswith(("?", "#")):
+        return (
+            f"SMP URL {smp_url!r} has a query or fragment; Peppol SML 1.3.0 2.1.1: a U-NAPTR URI"
+            " must not have either"
+        )
+    if https_only and parts.scheme.lower() != "https":
+        return (
+            f"SMP URL {smp_url!r} is not https; Peppol SML 1.3.0 2.1.1: a U-NAPTR URI must use"
+            ' the https scheme (register with "allow_http": true only to publish a plain-HTTP'
+            " SMP on purpose)"
+        )
+    return None
+
+
+class SmlZone:
+    """The zone's records and query log. Thread-safe (DNS threads and HTTP handlers share it).
+
+    ``https_only``: refuse to register a non-https SMP URL unless the registration says
+    ``allow_http`` (the served SML is built with it; see the module docstring).
+    """
+
+    def __init__(self, zone: str, *, https_only: bool = False) -> None:
         self.zone = normalise_zone(zone)
+        self.https_only = https_only
         self._lock = threading.Lock()
         self._by_participant: dict[ParticipantIdentifier, Registration] = {}
         self._naptr: dict[str, Registration] = {}
@@ -109,8 +149,19 @@ class SmlZone:
         self._log: list[QueryLogEntry] = []
 
     def register(
-        self, participant: ParticipantIdentifier, smp_url: str, *, legacy_cname: bool = False
+        self,
+        participant: ParticipantIdentifier,
+        smp_url: str,
+        *,
+        legacy_cname: bool = False,
+        allow_http: bool = False,
     ) -> Registration:
+        """Publish ``participant``'s records pointing at ``smp_url`` (ConfigError for a URL a
+        record may not carry: not absolute http(s), userinfo, query or fragment, and not https
+        when the zone is ``https_only`` and ``allow_http`` is not given)."""
+        problem = naptr_uri_problem(smp_url, https_only=self.https_only and not allow_http)
+        if problem is not None:
+            raise ConfigError(problem)
         naptr_regexp(smp_url)  # ConfigError for a URL a Meta:SMP record cannot carry
         reg = Registration(
             participant,
@@ -358,7 +409,7 @@ def create_app(
         raise ConfigError(
             "the reference SML needs its DNS listener (conformance serve sml binds it)"
         )
-    sml_zone = SmlZone(zone or os.environ.get(ZONE_ENV) or DEFAULT_ZONE)
+    sml_zone = SmlZone(zone or os.environ.get(ZONE_ENV) or DEFAULT_ZONE, https_only=True)
     server = DnsServer(sml_zone, listeners["dns"])
 
     def problem(status: int, title: str, detail: str) -> Response:
@@ -380,14 +431,19 @@ def create_app(
             payload = json.loads(await request.body())
             participant = ParticipantIdentifier.parse(str(payload["participant"]))
             smp_url = str(payload["smp_url"])
-            legacy = bool(payload.get("legacy_cname", False))
-            reg = sml_zone.register(participant, smp_url, legacy_cname=legacy)
+            legacy = payload.get("legacy_cname", False)
+            allow_http = payload.get("allow_http", False)
+            if not isinstance(legacy, bool) or not isinstance(allow_http, bool):
+                raise TypeError("legacy_cname and allow_http must be true or false")
+            reg = sml_zone.register(
+                participant, smp_url, legacy_cname=legacy, allow_http=allow_http
+            )
         except (ValueError, KeyError, TypeError, IdentifierError, ConfigError) as exc:
             return problem(
                 400,
                 "Bad Request",
-                f'expected {{"participant": "scheme::value", "smp_url": "http(s)://...",'
-                f' "legacy_cname": false}}: {exc}',
+                f'expected {{"participant": "scheme::value", "smp_url": "https://...",'
+                f' "legacy_cname": false, "allow_http": false}}: {exc}',
             )
         return JSONResponse(reg.as_json(), status_code=201)
 

@@ -51,7 +51,11 @@ the profile) does what a sending AP does, with :class:`~harness.peppol.smp.clien
      "process": "cenbii-procid-ubl::..." (optional), "sml_zone": "sml.conformance.test",
      "dns_resolver": "127.0.0.1:5353", "smp_trust_anchors": ["-----BEGIN CERTIFICATE-----..."],
      "smp_crls": ["-----BEGIN X509 CRL-----..."] (optional),
+     "smp_tls_trust_anchors": ["-----BEGIN CERTIFICATE-----..."] (optional),
      "transport_profiles": ["peppol-transport-as4-v2_0"]}
+
+(``smp_tls_trust_anchors``: the CAs an HTTPS SMP's TLS server certificate must chain to; without
+them the system trust store decides, as for any HTTPS client)
 
 and answers 200 ``{"outcome": "endpoint", "endpoint_url", "certificate" (PEM),
 "transport_profile", "process", "smp_url", "dns_name"}`` or 200 ``{"outcome": "refused",
@@ -760,7 +764,7 @@ def lookup_faults(variant: SmpVariant) -> Any:
 def lookup_request(payload: Any) -> Any:
     """The :class:`~harness.peppol.smp.client.LookupRequest` of a control-API lookup body."""
     from harness.peppol.smp.client import LookupRequest
-    from harness.peppol.smp.control import crls_from_pem
+    from harness.peppol.smp.control import certificates_from_pem, crls_from_pem
     from harness.peppol.smp.signing import TrustAnchors
 
     if not isinstance(payload, dict):
@@ -787,6 +791,15 @@ def lookup_request(payload: Any) -> Any:
         not isinstance(crls, list) or not crls or not all(isinstance(c, str) for c in crls)
     ):
         raise BadRequest("smp_crls, when given, must be a non-empty list of PEM CRLs")
+    tls_anchors = payload.get("smp_tls_trust_anchors")
+    if tls_anchors is not None and (
+        not isinstance(tls_anchors, list)
+        or not tls_anchors
+        or not all(isinstance(a, str) for a in tls_anchors)
+    ):
+        raise BadRequest(
+            "smp_tls_trust_anchors, when given, must be a non-empty list of PEM certificates"
+        )
     process = payload.get("process")
     at = payload.get("at")
     try:
@@ -804,6 +817,9 @@ def lookup_request(payload: Any) -> Any:
             else None,
             at=datetime.fromisoformat(at) if isinstance(at, str) else None,
             smp_crls=crls_from_pem(crls) if crls is not None else None,
+            smp_tls_trust_anchors=certificates_from_pem(tls_anchors, "smp_tls_trust_anchors")
+            if tls_anchors is not None
+            else None,
         )
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
@@ -927,18 +943,26 @@ class ReferenceNetwork:
     """Drives the management APIs of a running reference SMP and SML (pytest-free).
 
     ``smp_url`` / ``sml_url``: base URLs of ``conformance serve smp`` / ``sml``; ``token``: their
-    bearer token, if they require one. Raises ``httpx.HTTPStatusError`` when an API refuses.
+    bearer token, if they require one; ``verify``: how to check the TLS certificate of an HTTPS
+    SMP (an ``ssl.SSLContext`` trusting the CA that issued it; default: the system trust store).
+    Raises ``httpx.HTTPStatusError`` when an API refuses.
     """
 
     def __init__(
-        self, smp_url: str, sml_url: str, *, token: str | None = None, timeout: float = 30.0
+        self,
+        smp_url: str,
+        sml_url: str,
+        *,
+        token: str | None = None,
+        timeout: float = 30.0,
+        verify: Any = True,
     ) -> None:
         import httpx
 
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.smp_url = smp_url.rstrip("/")
         self.sml_url = sml_url.rstrip("/")
-        self.http = httpx.Client(headers=headers, timeout=timeout)
+        self.http = httpx.Client(headers=headers, timeout=timeout, verify=verify)
 
     def close(self) -> None:
         self.http.close()
@@ -990,12 +1014,23 @@ class ReferenceNetwork:
         return dict(r.json())
 
     def register(
-        self, participant: ParticipantIdentifier, smp_url: str, *, legacy_cname: bool = False
+        self,
+        participant: ParticipantIdentifier,
+        smp_url: str,
+        *,
+        legacy_cname: bool = False,
+        allow_http: bool = False,
     ) -> dict[str, Any]:
-        r = self.http.post(
-            f"{self.sml_url}/conformance/v1/peppol-sml/participants",
-            json={"participant": participant.uri, "smp_url": smp_url, "legacy_cname": legacy_cname},
-        )
+        """Register ``participant`` in the SML with the SMP at ``smp_url`` (https; a plain http
+        URL only with ``allow_http``, see :mod:`harness.reference.sml`)."""
+        body: dict[str, Any] = {
+            "participant": participant.uri,
+            "smp_url": smp_url,
+            "legacy_cname": legacy_cname,
+        }
+        if allow_http:
+            body["allow_http"] = True
+        r = self.http.post(f"{self.sml_url}/conformance/v1/peppol-sml/participants", json=body)
         r.raise_for_status()
         return dict(r.json())
 

@@ -797,12 +797,22 @@ class DockerRuntime(EndpointRuntime):
         variant: str | None = None,
         token: str | None = None,
         ready_timeout: float | None = None,
+        peer_host: str | None = None,
         **options: Any,
     ) -> RunningEndpoint:
         """Start ``name`` in a container and wait for its health check through the published port.
 
         Arguments as :meth:`LocalRuntime.start <harness.runtime.local.LocalRuntime.start>`.
+        ``peer_host``: a host name chosen by the caller (letters, digits, '-'; unique in the run)
+        that the container also gets as an alias on the run's network and that
+        :meth:`peer_endpoint` uses instead of the generated container name, so that a TLS server
+        certificate issued before the start can name the host its peers connect to.
         """
+        if peer_host is not None and (_hostname(peer_host) != peer_host or len(peer_host) > 63):
+            raise ConfigError(
+                f"peer_host {peer_host!r} is not a DNS label (lower-case letters, digits and '-',"
+                " at most 63 characters)"
+            )
         timeout = self.ready_timeout if ready_timeout is None else ready_timeout
         # ``conformance serve --tls-cert/--tls-key``: the endpoint speaks HTTPS
         scheme = "https" if options.get("tls_cert") else "http"
@@ -860,7 +870,9 @@ class DockerRuntime(EndpointRuntime):
                 network=self.network_name, ports=ports, environment=environment, volumes=mounts.volumes,
                 # the endpoint name is also a DNS alias on the run's network (``sml``, ``smp`` ...)
                 networking_config={
-                    self.network_name: self._client.api.create_endpoint_config(aliases=[name])
+                    self.network_name: self._client.api.create_endpoint_config(
+                        aliases=[name, *([peer_host] if peer_host else [])]
+                    )
                 },
                 user=self.user, stop_signal="SIGTERM",
             )  # fmt: skip
@@ -895,11 +907,12 @@ class DockerRuntime(EndpointRuntime):
             ),
         )
         child.endpoint = endpoint
+        peer = peer_host or container_name
         child.peer = replace(
             endpoint,
-            base_url=f"{scheme}://{container_name}:{CONTAINER_PORT}",
+            base_url=f"{scheme}://{peer}:{CONTAINER_PORT}",
             extras=MappingProxyType(
-                {k: f"{container_name}:{inner}" for k, (inner, _) in extra_container_ports.items()}
+                {k: f"{peer}:{inner}" for k, (inner, _) in extra_container_ports.items()}
             ),
         )
         return endpoint

@@ -104,14 +104,18 @@ class LocalRuntime(EndpointRuntime):
         variant: str | None = None,
         token: str | None = None,
         ready_timeout: float | None = None,
+        peer_host: str | None = None,
         **options: Any,
     ) -> RunningEndpoint:
         """Start ``conformance serve name`` and wait for its health check.
 
         ``variant`` selects a known-bad variant; ``token`` makes the endpoint require that bearer
         token (handed over in the environment); other ``options`` become ``--key value``
-        arguments of ``conformance serve``.
+        arguments of ``conformance serve``. ``peer_host`` (the host name other endpoints reach
+        it by, in the Docker backend) is accepted and unused: here every endpoint reaches every
+        other one on 127.0.0.1.
         """
+        del peer_host
         timeout = self.ready_timeout if ready_timeout is None else ready_timeout
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with self._lock:

@@ -240,13 +240,20 @@ class LookupRun:
 
 
 class LookupBench:
-    """Publishes a lookup case on the harness's network and asks the AP about it."""
+    """Publishes a lookup case on the harness's network and asks the AP about it.
+
+    Every reference SMP is served over HTTPS and registered in the SML with its https URL (as
+    the AP reaches it); each request hands the AP the CA of their TLS certificates as
+    ``smp_tls_trust_anchors``. Before each question the bench reads the receiver's NAPTR record
+    as the AP will (:attr:`naptr_smp_urls`: every SMP URL the SML gave during the lookups).
+    """
 
     def __init__(self, driver: Any, network: Any, claim: Any, token: str) -> None:
         self.driver = driver
         self.network = network
         self.claim = claim
         self.token = token
+        self.naptr_smp_urls: set[str] = set()
         second, self.second_admin = network.redirect_target()
         peer = driver.ap_is_peer
         self.addresses = network.for_peer() if peer else None
@@ -276,7 +283,21 @@ class LookupBench:
             else:
                 self.network.publish(publication, register=False)
         if case.register:
-            self.network.register(case.receiver, self.smp_url)
+            self.register(case.receiver)
+
+    def register(self, receiver: Any) -> None:
+        """Register ``receiver`` in the SML with the main reference SMP (https)."""
+        self.network.register(receiver, self.smp_url)
+
+    def _read_naptr(self, receiver: Any) -> None:
+        from harness.peppol.smp.errors import SmlLookupError
+        from harness.peppol.smp.sml import resolve_smp_url
+
+        try:
+            location = resolve_smp_url(receiver, self.network.zone, self.network.dns)
+        except SmlLookupError:
+            return  # not registered (a case of its own)
+        self.naptr_smp_urls.add(location.smp_url)
 
     def ask(self, receiver: Any, document_type: Any) -> LookupRun:
         from harness.peppol.smp.client import LookupRequest
@@ -289,12 +310,27 @@ class LookupBench:
             trust=self.network.trust_anchors(),
             transport_profiles=tuple(self.claim.transport_profiles),
             smp_crls=self.network.smp_crls(),
+            smp_tls_trust_anchors=self.network.smp_tls_trust_anchors(),
         )
+        self._read_naptr(receiver)
         self.network.clear_logs()
         answer = self.driver.lookup(request)
         return LookupRun(request, answer, self.network.dns_queries(), self.network.smp_requests())
 
 
 @pytest.fixture(scope="session")
-def lookup_bench(smp_driver: Any, smp_network: Any, smp_claim: Any, smp_token: str) -> LookupBench:
-    return LookupBench(smp_driver, smp_network, smp_claim, smp_token)
+def lookup_bench(
+    smp_driver: Any, smp_network: Any, smp_claim: Any, smp_token: str, conformance_run: Any
+) -> Iterator[LookupBench]:
+    """The lookup bench of this process; at the end of the session it records, as an observed
+    fact of the run, the SMP URLs the harness's SML published in the NAPTR records of the
+    receivers the AP was asked about (all https: Peppol SML 1.3.0 2.1.1)."""
+    from harness.plugin.session import write_observed
+
+    bench = LookupBench(smp_driver, smp_network, smp_claim, smp_token)
+    try:
+        yield bench
+    finally:
+        write_observed(
+            conformance_run, "peppol-smp lookup NAPTR", {"smp_urls": sorted(bench.naptr_smp_urls)}
+        )

@@ -254,7 +254,7 @@ def test_awkward_identifiers_are_found(
         smp_network.publish(
             Publication.one_service(receiver, document_type, BILLING, [ep]), register=False
         )
-        smp_network.register(receiver, lookup_bench.smp_url)
+        lookup_bench.register(receiver)
         run = lookup_bench.ask(receiver, document_type)
         a = run.answer
         if a.unreachable or a.outcome is None:

@@ -1,7 +1,7 @@
 """The peppol-smp reference network as real local processes (``conformance serve sml``, ``smp``,
-``peppol-smp-participant``): publish -> SML DNS -> SMP -> verify -> endpoint, identifiers with
-awkward characters round-tripping, independent DNS clients, and every known-bad variant showing
-its fault through the network."""
+``peppol-smp-participant``): publish -> SML DNS -> SMP (HTTPS) -> verify -> endpoint, identifiers
+with awkward characters round-tripping, independent DNS clients, the SML publishing only https
+SMP URLs, and every known-bad variant showing its fault through the network."""
 
 from __future__ import annotations
 
@@ -30,10 +30,11 @@ from harness.peppol.smp.identifiers import (
     service_metadata_path,
 )
 from harness.peppol.smp.signing import TrustAnchors
-from harness.peppol.smp.sml import participant_dns_name
+from harness.peppol.smp.sml import participant_dns_name, query, resolve_smp_url
 from harness.peppol.smp.smp_xml import TRANSPORT_AS2_V2, TRANSPORT_AS4_V2, parse_service_group
 from harness.pki import init_pki
 from harness.reference.smp import PublishedEndpoint, ReferenceNetwork
+from harness.reference.smp_network import SmpNetwork
 from harness.reference.smp_variants import LOOKUP_VARIANTS, SMP_VARIANTS
 from harness.runtime.base import EndpointStartError, RunningEndpoint
 from harness.runtime.local import LocalRuntime
@@ -56,6 +57,19 @@ class Network:
     zone: str
     dns: str
     smp_ca: str
+    reference: SmpNetwork
+    #: trusts the TLS certificates of the reference SMPs (the test root)
+    http: httpx.Client
+
+    @property
+    def tls_anchor_pem(self) -> str:
+        from cryptography.hazmat.primitives import serialization
+
+        (root,) = self.reference.smp_tls_trust_anchors()
+        return root.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+    def admin_of(self, smp: RunningEndpoint) -> ReferenceNetwork:
+        return ReferenceNetwork(smp.base_url, self.sml.base_url, verify=self.reference.tls_verify())
 
     def request(
         self,
@@ -69,6 +83,7 @@ class Network:
             "sml_zone": self.zone,
             "dns_resolver": self.dns,
             "smp_trust_anchors": [self.smp_ca],
+            "smp_tls_trust_anchors": [self.tls_anchor_pem],
             "transport_profiles": [TRANSPORT_AS4_V2],
         }
         body.update(extra)
@@ -84,6 +99,7 @@ class Network:
             self.dns,
             TrustAnchors.from_pem(self.smp_ca),
             (TRANSPORT_AS4_V2,),
+            smp_tls_trust_anchors=self.reference.smp_tls_trust_anchors(),
         )
 
 
@@ -92,22 +108,16 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
     pki_dir = tmp_path_factory.mktemp("pki")
     init_pki(pki_dir)
     with LocalRuntime(tmp_path_factory.mktemp("logs")) as runtime:
-        sml = runtime.start("sml")
-        smp = runtime.start("smp", pki_dir=pki_dir)
+        reference = SmpNetwork.start(runtime, pki_dir)  # the SMP over HTTPS
         ap = runtime.start("peppol-smp-participant")
-        with ReferenceNetwork(smp.base_url, sml.base_url) as admin:
-            info = admin.info()
-            yield Network(
-                runtime,
-                pki_dir,
-                sml,
-                smp,
-                ap,
-                admin,
-                info["zone"],
-                info["dns"],
-                admin.trust()["smp_ca"],
-            )
+        try:
+            with httpx.Client(verify=reference.tls_verify(), timeout=30) as http:
+                yield Network(
+                    runtime, pki_dir, reference.sml, reference.smp, ap, reference.admin,
+                    reference.zone, reference.dns, reference.smp_ca_pem, reference, http,
+                )  # fmt: skip
+        finally:
+            reference.close()
 
 
 @pytest.fixture
@@ -127,7 +137,7 @@ def test_end_to_end_lookup_through_the_reference_participant(net: Network) -> No
     assert answer["outcome"] == "endpoint", answer
     assert answer["endpoint_url"] == "https://ap.example.test/as4"
     assert answer["transport_profile"] == TRANSPORT_AS4_V2 and answer["process"] == PROC.uri
-    assert answer["smp_url"] == net.smp.base_url
+    assert answer["smp_url"] == net.smp.base_url and net.smp.base_url.startswith("https://")
     assert answer["certificate"] == net.admin.trust()["ap_certificate"]
     # the traffic the AP caused, as the reference SML and SMP saw it
     assert net.admin.dns_queries()[-1]["qname"] == participant_dns_name(P, net.zone)
@@ -195,7 +205,11 @@ def test_awkward_identifiers_round_trip_through_publish_dns_and_fetch(
     )
     with SmpClient() as client:
         result = client.lookup(network.lookup_request(asked, document_type))
-        group = client.service_group(result.smp_url, asked)
+        group = client.service_group(
+            result.smp_url,
+            asked,
+            smp_tls_trust_anchors=network.reference.smp_tls_trust_anchors(),
+        )
     assert result.endpoint_url == "https://ap.example.test/x"
     assert group.participant == receiver and group.references == (
         network.smp.base_url + service_metadata_path(receiver, document_type),
@@ -251,9 +265,9 @@ def _new_lookup_fault_shows(name: str, net: Network, ap: RunningEndpoint) -> boo
         other = DocumentTypeIdentifier.busdox("urn:x:other-document::1.0")
         return _ap_answer(net, ap, document_type=other)["outcome"] == "endpoint"
     assert name == "ignores-redirect-certificate"
-    second = net.runtime.start("smp", pki_dir=net.pki_dir)
+    second, second_admin = net.reference.start_smp()
     try:
-        with ReferenceNetwork(second.base_url, net.sml.base_url) as second_admin:
+        with second_admin:
             second_admin.publish(
                 P, D, PROC, [PublishedEndpoint("https://ap.example.test/as4")], register=False
             )
@@ -361,13 +375,13 @@ def _smp_fault_shows(name: str, net: Network, smp: RunningEndpoint) -> bool:
                 }
             ],
         }
-        r = httpx.post(smp.url("/conformance/v1/peppol-smp/participants"), json=body, timeout=30)
+        r = net.http.post(smp.url("/conformance/v1/peppol-smp/participants"), json=body)
         return r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
-    with ReferenceNetwork(smp.base_url, net.sml.base_url) as admin:
+    with net.admin_of(smp) as admin:
         admin.publish(P, D, PROC, [PublishedEndpoint("https://ap.example.test/as4")])
     if name == "unpublish-keeps-serving":  # unpublishParticipant says 204 ... and nothing changes
-        gone = httpx.delete(smp.url(f"{API}/participants/{service_group_path(P)[1:]}"), timeout=30)
-        served = httpx.get(smp.url(service_group_path(P)), timeout=30).status_code
+        gone = net.http.delete(smp.url(f"{API}/participants/{service_group_path(P)[1:]}"))
+        served = net.http.get(smp.url(service_group_path(P))).status_code
         return gone.status_code == 204 and served == 200
     if name == "revoked-signing-certificate":  # seen by the good AP given the SMP CA's CRL
         return (
@@ -385,12 +399,12 @@ def _smp_fault_shows(name: str, net: Network, smp: RunningEndpoint) -> bool:
         return answer.get("reason") == expected_refusal[name]
     if name == "case-insensitive-document-types":
         other = DocumentTypeIdentifier(D.scheme, D.value.swapcase())
-        return httpx.get(smp.url(service_metadata_path(P, other)), timeout=30).status_code == 200
+        return net.http.get(smp.url(service_metadata_path(P, other))).status_code == 200
     if name == "drops-service-dates":
         return _smp_drops_dates(net, smp)
     if name == "http-redirect":
         href = "http://other-smp.test" + service_metadata_path(P, D)
-        with ReferenceNetwork(smp.base_url, net.sml.base_url) as admin:
+        with net.admin_of(smp) as admin:
             admin.publish_raw(
                 {
                     "participant": P.uri,
@@ -402,36 +416,34 @@ def _smp_fault_shows(name: str, net: Network, smp: RunningEndpoint) -> bool:
                     ],
                 }
             )
-        r = httpx.get(smp.url(service_metadata_path(P, D)), timeout=30)
+        r = net.http.get(smp.url(service_metadata_path(P, D)))
         return r.status_code == 301 and r.headers.get("location") == href
     if name == "decodes-path-twice":
         from harness.peppol.smp.scenarios import AWKWARD_DOCUMENT  # its customization has "%25"
 
-        with ReferenceNetwork(smp.base_url, net.sml.base_url) as admin:
-            admin.publish(P, AWKWARD_DOCUMENT, PROC, [PublishedEndpoint("https://ap.example.test/as4")])
+        with net.admin_of(smp) as admin:
+            admin.publish(
+                P, AWKWARD_DOCUMENT, PROC, [PublishedEndpoint("https://ap.example.test/as4")]
+            )
         url = smp.url(service_metadata_path(P, AWKWARD_DOCUMENT))
-        return httpx.get(url, timeout=30).status_code == 404
+        return net.http.get(url).status_code == 404
     if name == "case-sensitive-participants":
         lower = ParticipantIdentifier.peppol(P.value.lower())
-        return httpx.get(smp.url(service_group_path(lower)), timeout=30).status_code == 404
+        return net.http.get(smp.url(service_group_path(lower))).status_code == 404
     if name == "double-encoded-references":
-        group = parse_service_group(httpx.get(smp.url(service_group_path(P)), timeout=30).content)
-        return all(httpx.get(href, timeout=30).status_code != 200 for href in group.references)
+        group = parse_service_group(net.http.get(smp.url(service_group_path(P))).content)
+        return all(net.http.get(href).status_code != 200 for href in group.references)
     if name == "wrong-content-type":
-        ctype = httpx.get(smp.url(service_metadata_path(P, D)), timeout=30).headers["content-type"]
+        ctype = net.http.get(smp.url(service_metadata_path(P, D))).headers["content-type"]
         return not ctype.startswith(("text/xml", "application/xml"))
     assert name == "no-404-for-unknown-participant"
     nobody = ParticipantIdentifier.peppol("0195:NOBODY")
-    return httpx.get(smp.url(service_group_path(nobody)), timeout=30).status_code == 200
+    return net.http.get(smp.url(service_group_path(nobody))).status_code == 200
 
 
 def _references_are_plain_http(net: Network, smp: RunningEndpoint) -> bool:
-    import ssl
-
-    from harness.pki.tls import issue_tls_server
-
-    trusted = ssl.create_default_context(cafile=str(issue_tls_server(net.pki_dir).ca_path))
-    with httpx.Client(verify=trusted, timeout=30) as client:
+    client = net.http
+    if True:  # the SMP is served over HTTPS (every SMP of this network is)
         body = {
             "participant": P.uri,
             "services": [
@@ -462,36 +474,118 @@ def _smp_drops_dates(net: Network, smp: RunningEndpoint) -> bool:
     from harness.peppol.smp.smp_xml import parse_signed_service_metadata
 
     until = datetime(2999, 1, 1, tzinfo=UTC)
-    with ReferenceNetwork(smp.base_url, net.sml.base_url) as admin:
+    with net.admin_of(smp) as admin:
         admin.publish(
             P,
             D,
             PROC,
             [PublishedEndpoint("https://ap.example.test/as4", service_expiration_date=until)],
         )
-    md = parse_signed_service_metadata(
-        httpx.get(smp.url(service_metadata_path(P, D)), timeout=30).content
-    )
+    md = parse_signed_service_metadata(net.http.get(smp.url(service_metadata_path(P, D))).content)
     assert md.information is not None
     return md.information.processes[0].endpoints[0].service_expiration_date is None
 
 
 @pytest.mark.parametrize("name", sorted(SMP_VARIANTS))
 def test_every_smp_variant_shows_its_fault_through_the_network(network: Network, name: str) -> None:
-    tls: dict[str, Any] = {}
-    if SMP_VARIANTS[name].https_only:  # its fault shows only over HTTPS: both SMPs get TLS
-        from harness.pki.tls import issue_tls_server
-
-        files = issue_tls_server(network.pki_dir)
-        tls = {"tls_cert": files.certificate_path, "tls_key": files.private_key_path}
-    smp = network.runtime.start("smp", variant=name, pki_dir=network.pki_dir, **tls)
+    """Every SMP here is served over HTTPS (the https-only variants need it; the others do not
+    care), registered in the SML with its https URL."""
+    smp, admin = network.reference.start_smp(variant=name)
     try:
         assert _smp_fault_shows(name, network, smp), f"variant {name} did not show its fault"
     finally:
+        admin.close()
         network.runtime.stop(smp)
-    good = network.runtime.start("smp", pki_dir=network.pki_dir, **tls) if tls else network.smp
+    assert not _smp_fault_shows(name, network, network.smp), (
+        f"the good SMP shows the fault of {name}"
+    )
+
+
+# -- the SML publishes https SMP URLs only (Peppol SML 1.3.0 2.1.1) ------------------------------
+
+
+def _naptr_urls(net: Network, participant: ParticipantIdentifier) -> list[str]:
+    """The SMP URLs in the SML's NAPTR answer for ``participant`` (read from the wire)."""
+    from harness.peppol.smp.sml import apply_naptr_regexp
+
+    name = participant_dns_name(participant, net.zone)
+    records = query(net.dns, name, "NAPTR").naptr
+    assert records and all(r.is_smp for r in records)
+    urls = [apply_naptr_regexp(r.regexp, name) for r in records]
+    return [u for u in urls if u is not None]
+
+
+def test_lookup_network_publishes_https_smp_urls(net: Network) -> None:
+    """What a lookup run registers -- the reference SMP, and the second one a redirect points
+    to -- is published by the SML as https URLs, and the AP is handed their TLS anchor."""
+    net.admin.publish(P, D, PROC, [PublishedEndpoint("https://ap.example.test/as4")])
+    second, second_admin = net.reference.start_smp()
+    other = ParticipantIdentifier.peppol("0195:SECONDSMP")
     try:
-        assert not _smp_fault_shows(name, network, good), f"the good SMP shows the fault of {name}"
+        with second_admin:
+            second_admin.publish(other, D, PROC, [PublishedEndpoint("https://ap.example.test/2")])
+        for participant, smp in ((P, net.smp), (other, second)):
+            assert _naptr_urls(net, participant) == [smp.base_url]
+            assert smp.base_url.startswith("https://127.0.0.1:")
+            answer = _ap_answer(net, net.ap, receiver=participant)
+            assert answer["outcome"] == "endpoint", answer
     finally:
-        if tls:
-            network.runtime.stop(good)
+        net.runtime.stop(second)
+    assert all(r["smp_url"].startswith("https://") for r in _sml_registrations(net))
+
+
+def _sml_registrations(net: Network) -> list[dict[str, Any]]:
+    r = net.http.get(f"{net.sml.base_url}/conformance/v1/peppol-sml/participants")
+    r.raise_for_status()
+    return list(r.json()["participants"])
+
+
+@pytest.mark.parametrize(
+    ("url", "what"),
+    [
+        ("http://127.0.0.1:8081", "is not https"),
+        ("https://user:secret@smp.example.test", "user name or password"),
+        ("https://smp.example.test/?x=1", "query or fragment"),
+        ("https://smp.example.test/#top", "query or fragment"),
+    ],
+)
+def test_sml_refuses_smp_urls_a_naptr_record_may_not_carry(
+    net: Network, url: str, what: str
+) -> None:
+    with pytest.raises(httpx.HTTPStatusError) as info:
+        net.admin.register(P, url)
+    assert info.value.response.status_code == 400
+    assert what in info.value.response.json()["detail"]
+    assert "2.1.1" in info.value.response.json()["detail"]
+    assert _sml_registrations(net) == []
+
+
+def test_plain_http_smp_url_only_with_the_explicit_knob(net: Network) -> None:
+    """``allow_http`` publishes an http URL on purpose (an SMP under test served over plain HTTP);
+    it does not let userinfo through."""
+    reg = net.admin.register(P, "http://127.0.0.1:8081", allow_http=True)
+    assert reg["smp_url"] == "http://127.0.0.1:8081"
+    assert resolve_smp_url(P, net.zone, net.dns).smp_url == "http://127.0.0.1:8081"
+    with pytest.raises(httpx.HTTPStatusError):
+        net.admin.register(P, "http://user@127.0.0.1:8081", allow_http=True)
+    bad = net.http.post(
+        f"{net.sml.base_url}/conformance/v1/peppol-sml/participants",
+        json={"participant": P.uri, "smp_url": "http://127.0.0.1:8081", "allow_http": "yes"},
+    )
+    assert bad.status_code == 400  # a knob is true or false, nothing that merely looks true
+
+
+def test_ap_refuses_an_smp_whose_tls_certificate_it_is_not_told_to_trust(
+    net: Network, tmp_path: Path
+) -> None:
+    """The reference AP, handed another CA as ``smp_tls_trust_anchors``, refuses the reference
+    SMP as ``smp-unavailable`` naming TLS (and finds it with the right anchor)."""
+    from cryptography.hazmat.primitives import serialization
+
+    other = init_pki(tmp_path / "other-pki")
+    wrong = other.root.certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
+    net.admin.publish(P, D, PROC, [PublishedEndpoint("https://ap.example.test/as4")])
+    answer = _ap_answer(net, net.ap, smp_tls_trust_anchors=[wrong])
+    assert answer["outcome"] == "refused" and answer["reason"] == "smp-unavailable", answer
+    assert "TLS" in answer["message"]
+    assert _ap_answer(net, net.ap)["outcome"] == "endpoint"

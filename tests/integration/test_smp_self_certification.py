@@ -123,10 +123,21 @@ def test_reference_run_leaves_no_test_participant_on_the_smp(
     facts = report["meta"]["observed"]["peppol-smp cleanup"]
     assert facts and all(f["not_unpublished"] == [] for f in facts), facts
     removed = [p for f in facts for p in f["unpublished"]]
-    for name in ("-Main", "-Awk/ward?#%20&=+:x", "-Redirected"):  # the session's publications
+    for name in ("-Main", "-Awk.Ward~_-X", "-Redirected"):  # the session's publications
         assert any(p.endswith(name) for p in removed), (name, removed)
     assert not any(p.endswith("-Unpublished") for p in removed)  # its own test removed it
     assert len(removed) > 3  # and the round-trip campaign's participants
+
+
+def test_lookup_run_saw_only_https_smp_urls_in_the_sml(
+    reference_run: tuple[int, Path, dict[str, Any], str],
+) -> None:
+    """Peppol SML 1.3.0 2.1.1: the NAPTR records the harness's SML published for the receivers
+    the AP was asked about carry https URLs (the reference SMPs are served over TLS)."""
+    _, _, report, _ = reference_run
+    facts = report["meta"]["observed"]["peppol-smp lookup NAPTR"]
+    urls = [u for f in facts for u in f["smp_urls"]]
+    assert urls and all(u.startswith("https://127.0.0.1:") for u in urls), facts
 
 
 def test_no_private_key_reaches_the_run_folder(

@@ -112,3 +112,48 @@ def test_unpublish_participant_contract() -> None:
         assert control_api.response_problem("DELETE", SMP_UNPUBLISH, status, ctype, problem) is None
     assert control_api.response_problem("DELETE", SMP_UNPUBLISH, 200, "text/plain", b"ok")
     assert control_api.response_problem("DELETE", SMP_UNPUBLISH, 404, "text/plain", b"no")
+
+
+def test_lookup_request_schema_and_the_driver_agree(tmp_path: Any) -> None:
+    """What the driver sends (``lookup_request_json``, every optional field given) is exactly
+    what LookupRequest declares; ``smp_tls_trust_anchors`` is optional, non-empty when given."""
+    from dataclasses import replace
+
+    from harness.peppol.smp.client import LookupRequest
+    from harness.peppol.smp.control import lookup_request_json
+    from harness.peppol.smp.identifiers import (
+        BIS_BILLING_INVOICE,
+        BIS_BILLING_PROCESS,
+        DocumentTypeIdentifier,
+        ParticipantIdentifier,
+        ProcessIdentifier,
+    )  # fmt: skip
+    from harness.peppol.smp.signing import TrustAnchors
+    from harness.pki import init_pki
+
+    pki = init_pki(tmp_path / "pki")
+    spec = control_api.load_spec()["components"]["schemas"]["LookupRequest"]
+    assert set(spec["required"]) <= set(spec["properties"])
+    schema = control_api.operation("POST", control_api.SMP_LOOKUP)["requestBody"]["content"][
+        "application/json"
+    ]["schema"]
+    request = LookupRequest(
+        ParticipantIdentifier.peppol("0195:T08GB0001A"),
+        DocumentTypeIdentifier.busdox(BIS_BILLING_INVOICE),
+        "sml.conformance.test",
+        "127.0.0.1:53",
+        TrustAnchors((pki.authority("smp-ca").certificate,)),
+        ("peppol-transport-as4-v2_0",),
+        process=ProcessIdentifier.cenbii(BIS_BILLING_PROCESS),
+        smp_crls=(pki.crl("smp-ca"),),
+        smp_tls_trust_anchors=(pki.root.certificate,),
+    )
+    body = lookup_request_json(request)
+    assert set(body) == set(spec["properties"])
+    assert control_api.json_problem(schema, body) is None
+    assert body["smp_tls_trust_anchors"][0].startswith("-----BEGIN CERTIFICATE-----")
+    assert "smp_tls_trust_anchors" not in lookup_request_json(
+        replace(request, smp_tls_trust_anchors=None)
+    )
+    assert control_api.json_problem(schema, {**body, "smp_tls_trust_anchors": []})
+    assert control_api.json_problem(schema, {**body, "transport_profiles": []})

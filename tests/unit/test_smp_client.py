@@ -3,6 +3,7 @@ behaviour behind an httpx mock transport): every refusal, and every lookup varia
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -24,6 +25,7 @@ from harness.peppol.smp.identifiers import (
 from harness.peppol.smp.signing import TrustAnchors
 from harness.peppol.smp.smp_xml import TRANSPORT_AS2_V2, TRANSPORT_AS4_V2
 from harness.pki import TestPki, init_pki, load_pki
+from harness.pki.tls import TlsServerFiles, issue_tls_server
 from harness.reference import ExtraListener
 from harness.reference.sml import DnsServer, SmlZone
 from harness.reference.smp import ReferenceCredentials, ReferenceSmp, lookup_faults
@@ -430,3 +432,146 @@ def test_lookup_app_reads_smp_crls_and_refuses_a_revoked_signer(net: Net) -> Non
     with TestClient(create_lookup_app()) as app:
         bad = app.post(API + "/lookup", json={**body, "smp_crls": "x"})
         assert bad.status_code == 400
+
+
+# -- TLS of the SMP (smp_tls_trust_anchors) --------------------------------------------------------
+
+
+@contextlib.contextmanager
+def https_smp(smp: ReferenceSmp, tls: TlsServerFiles) -> Iterator[str]:
+    """Serve ``smp``'s read interface over HTTPS on 127.0.0.1 with ``tls``; yields the base URL."""
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            raw = self.path.split("?")[0]
+            status, media_type, body = smp.read(raw, base)
+            smp.record("GET", raw, status)
+            self.send_response(status)
+            self.send_header("Content-Type", media_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tls.certificate_path, tls.private_key_path)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    base = f"https://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield base
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def other_pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
+    """Another test PKI: its root is not a trust anchor of ``pki``."""
+    return init_pki(tmp_path_factory.mktemp("other-tls-pki"))
+
+
+def _publish_at(net: Net, base: str) -> None:
+    net.smps[SMP_BASE].publish(
+        {"participant": P.uri, "services": [{"document_type": D.uri, "processes": [
+            {"process": PROC.uri, "endpoints": [
+                {"transport_profile": TRANSPORT_AS4_V2, "endpoint_url": "https://ap.example.test/as4"}
+            ]}]}]}
+    )  # fmt: skip
+    net.zone.register(P, base)
+
+
+def test_https_smp_trusted_by_the_handed_tls_anchors_is_used(net: Net) -> None:
+    tls = issue_tls_server(net.pki.directory, name="client-test-smp")
+    with https_smp(net.smps[SMP_BASE], tls) as base, SmpClient() as client:
+        _publish_at(net, base)
+        anchors = (net.pki.root.certificate,)
+        result = client.lookup(net.request(smp_tls_trust_anchors=anchors))
+        assert result.endpoint_url == "https://ap.example.test/as4" and result.smp_url == base
+        # the connection pool of that anchor set is kept for the next lookup
+        assert client.http_for(net.request(smp_tls_trust_anchors=anchors))[1] is False
+        assert client.http_for(net.request())[0] is None  # no anchors: the client's own http
+
+
+def test_smp_whose_tls_certificate_does_not_chain_to_the_anchors_is_refused(
+    net: Net, other_pki: TestPki
+) -> None:
+    """The SMP's TLS certificate is of another PKI's root: no endpoint, ``smp-unavailable`` with
+    a message naming TLS -- even though the metadata itself is signed correctly."""
+    tls = issue_tls_server(other_pki.directory, name="untrusted-smp")
+    with https_smp(net.smps[SMP_BASE], tls) as base, SmpClient() as client:
+        _publish_at(net, base)
+        with pytest.raises(LookupRefused) as info:
+            client.lookup(net.request(smp_tls_trust_anchors=(net.pki.root.certificate,)))
+        assert info.value.refusal is Refusal.SMP_UNAVAILABLE
+        message = str(info.value)
+        assert "TLS" in message and "smp_tls_trust_anchors" in message and base in message
+        assert [e.kind for e in info.value.exchanges] == ["dns"]  # no HTTP answer was read
+        # the same SMP with its own CA handed as the anchor: found
+        found = client.lookup(net.request(smp_tls_trust_anchors=(other_pki.root.certificate,)))
+        assert found.endpoint_url == "https://ap.example.test/as4"
+
+
+def test_smp_whose_tls_certificate_does_not_name_the_host_is_refused(net: Net) -> None:
+    tls = issue_tls_server(net.pki.directory, name="localhost-only", hosts=("localhost",))
+    with https_smp(net.smps[SMP_BASE], tls) as base, SmpClient() as client:
+        _publish_at(net, base)  # https://127.0.0.1:PORT: the certificate names only localhost
+        with pytest.raises(LookupRefused) as info:
+            client.lookup(net.request(smp_tls_trust_anchors=(net.pki.root.certificate,)))
+        assert info.value.refusal is Refusal.SMP_UNAVAILABLE and "TLS" in str(info.value)
+
+
+def test_without_tls_anchors_the_system_trust_store_decides(net: Net) -> None:
+    """No ``smp_tls_trust_anchors``: the client's usual HTTPS verification, which does not know
+    the test PKI's root."""
+    tls = issue_tls_server(net.pki.directory, name="client-test-smp")
+    with https_smp(net.smps[SMP_BASE], tls) as base, SmpClient() as client:
+        _publish_at(net, base)
+        with pytest.raises(LookupRefused) as info:
+            client.lookup(net.request())
+        assert info.value.refusal is Refusal.SMP_UNAVAILABLE and "TLS" in str(info.value)
+
+
+def test_plain_http_smp_is_still_followed_with_tls_anchors(net: Net) -> None:
+    """SML 1.3.0 2.1.1 puts the https rule on the record, not on the client: an http URL the
+    SML gives is followed (the harness never fails an AP for that)."""
+    net.publish()
+    result = net.client().lookup(net.request(smp_tls_trust_anchors=(net.pki.root.certificate,)))
+    assert result.endpoint_url == "https://ap.example.test/as4"
+
+
+def test_lookup_app_reads_smp_tls_trust_anchors(net: Net, other_pki: TestPki) -> None:
+    """Through the reference lookup participant's control API (the body carries PEM
+    certificates), an untrusted TLS certificate is answered as a refusal naming TLS."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+        from starlette.testclient import TestClient
+
+    from harness.peppol.smp.control import lookup_request_json
+    from harness.reference.smp import BadRequest, create_lookup_app, lookup_request
+
+    anchors = (net.pki.root.certificate,)
+    body = lookup_request_json(net.request(smp_tls_trust_anchors=anchors))
+    assert body["smp_tls_trust_anchors"][0].startswith("-----BEGIN CERTIFICATE-----")
+    assert lookup_request(body).smp_tls_trust_anchors == anchors
+    assert lookup_request({k: v for k, v in body.items() if k != "smp_tls_trust_anchors"}
+                          ).smp_tls_trust_anchors is None  # fmt: skip
+    for bad in (["not a certificate"], [], "x"):
+        with pytest.raises(BadRequest, match="smp_tls_trust_anchors"):
+            lookup_request({**body, "smp_tls_trust_anchors": bad})
+    tls = issue_tls_server(other_pki.directory, name="untrusted-smp")
+    with https_smp(net.smps[SMP_BASE], tls) as base, TestClient(create_lookup_app()) as app:
+        _publish_at(net, base)
+        answer = app.post(API + "/lookup", json=body).json()
+    assert answer["outcome"] == "refused" and answer["reason"] == "smp-unavailable"
+    assert "TLS" in answer["message"]

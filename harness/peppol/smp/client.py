@@ -6,7 +6,9 @@ answers with). Steps, each with the refusal it can end in (:class:`Refusal`):
 1. the participant's DNS name (:func:`~harness.peppol.smp.sml.participant_dns_name`) and its
    ``Meta:SMP`` NAPTR record at the given resolver -> ``not-registered`` / ``sml-unavailable``;
 2. ``GET {smp}/{participant}/services/{documentType}`` (identifiers percent-encoded once) ->
-   ``no-service`` (404) / ``smp-unavailable``;
+   ``no-service`` (404) / ``smp-unavailable``; over HTTPS the SMP's TLS server certificate is
+   checked against the request's ``smp_tls_trust_anchors`` when it carries them (else against the
+   system trust store) and its host name against the URL -> ``smp-unavailable`` naming TLS;
 3. the document: safe XML, schema-valid, a SignedServiceMetadata -> ``invalid-metadata``;
 4. the signature (enveloped, RSA-SHA256) verifies, by a certificate valid now that chains to one
    of the SMP trust anchors and, when the request carries the CRLs of the trust anchors' CAs
@@ -27,6 +29,8 @@ step wrongly); the default is the correct behaviour. Nothing here imports pytest
 from __future__ import annotations
 
 import enum
+import hashlib
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -53,6 +57,8 @@ from harness.peppol.smp.signing import SignatureProblem, TrustAnchors
 from harness.peppol.smp.smp_xml import Endpoint, Process, ServiceGroup, ServiceMetadata
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx
     from cryptography import x509
     from lxml import etree
@@ -61,6 +67,9 @@ if TYPE_CHECKING:
 
 MAX_RESPONSE_BYTES = 10 * 2**20
 DEFAULT_HTTP_TIMEOUT = 10.0
+#: Distinct ``smp_tls_trust_anchors`` sets an :class:`SmpClient` keeps a connection pool for;
+#: a lookup with yet another set gets a client of its own, closed when the lookup ends.
+MAX_TLS_POOLS = 8
 
 
 class Refusal(enum.StrEnum):
@@ -134,6 +143,12 @@ class LookupRequest:
     #: Given, a signing certificate they list is refused as ``revoked-certificate``, and so is
     #: one whose issuer has no CRL among them that verifies and is current (fail closed).
     smp_crls: tuple[x509.CertificateRevocationList, ...] | None = field(default=None, repr=False)
+    #: CA certificates the TLS server certificate of every SMP the lookup is sent to chains to
+    #: (None: the system trust store, as for any HTTPS client). Given, an ``https`` SMP whose
+    #: certificate does not chain to one of them, or does not name the URL's host, is refused as
+    #: ``smp-unavailable``. A plain ``http`` SMP URL is still followed: Peppol SML 1.3.0 2.1.1
+    #: puts the https-only rule on what the SML publishes, not on the client.
+    smp_tls_trust_anchors: tuple[x509.Certificate, ...] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -195,11 +210,18 @@ class SmpClient:
         self.http = http or _httpx.Client(timeout=http_timeout, follow_redirects=False)
         self.faults = faults
         self.dns_timeout = dns_timeout
+        self.http_timeout = http_timeout
         self.validate_schema = validate_schema
+        self._tls_lock = threading.Lock()
+        self._tls_clients: dict[str, httpx.Client] = {}
 
     def close(self) -> None:
         if self._own_http:
             self.http.close()
+        with self._tls_lock:
+            clients, self._tls_clients = list(self._tls_clients.values()), {}
+        for client in clients:
+            client.close()
 
     def __enter__(self) -> Self:
         return self
@@ -242,15 +264,45 @@ class SmpClient:
             return f"{smp_url}/{double_encode(receiver)}/services/{double_encode(document_type)}"
         return smp_url + service_metadata_path(receiver, document_type)
 
-    def get(self, url: str, trail: list[Exchange]) -> tuple[int, str, bytes]:
-        """GET ``url``: (status, media type, body), the body capped at MAX_RESPONSE_BYTES."""
+    def http_for(self, request: LookupRequest) -> tuple[httpx.Client | None, bool]:
+        """The HTTP client for the ``https`` SMP requests of ``request``, and whether the caller
+        must close it: None (use :attr:`http`) without ``smp_tls_trust_anchors``; else one whose
+        TLS verification trusts exactly those anchors (kept per anchor set, up to
+        :data:`MAX_TLS_POOLS`). Plain ``http`` requests always go through :attr:`http`."""
+        if request.smp_tls_trust_anchors is None:
+            return None, False
+        return self.tls_http(request.smp_tls_trust_anchors)
+
+    def tls_http(self, anchors: Sequence[x509.Certificate]) -> tuple[httpx.Client, bool]:
+        """An HTTP client whose TLS verification trusts exactly ``anchors``, and whether the
+        caller must close it (see :meth:`http_for`)."""
         import httpx as _httpx
 
+        key = _anchor_key(anchors)
+        with self._tls_lock:
+            client = self._tls_clients.get(key)
+            if client is not None:
+                return client, False
+            client = _httpx.Client(
+                timeout=self.http_timeout, follow_redirects=False, verify=tls_context(anchors)
+            )
+            if len(self._tls_clients) < MAX_TLS_POOLS:
+                self._tls_clients[key] = client
+                return client, False
+        return client, True
+
+    def get(
+        self, url: str, trail: list[Exchange], tls_http: httpx.Client | None = None
+    ) -> tuple[int, str, bytes]:
+        """GET ``url``: (status, media type, body), the body capped at MAX_RESPONSE_BYTES. An
+        ``https`` URL goes through ``tls_http`` when given (see :meth:`http_for`), anything else
+        through :attr:`http`. A TLS failure is refused as ``smp-unavailable``, saying so."""
+        import httpx as _httpx
+
+        http = tls_http if tls_http is not None and url[:6].lower() == "https:" else self.http
         started = time.perf_counter()
         try:
-            with self.http.stream(
-                "GET", url, headers={"Accept": "text/xml, application/xml"}
-            ) as resp:
+            with http.stream("GET", url, headers={"Accept": "text/xml, application/xml"}) as resp:
                 chunks: list[bytes] = []
                 size = 0
                 for chunk in resp.iter_bytes():
@@ -266,6 +318,15 @@ class SmpClient:
                 status = resp.status_code
                 ctype = resp.headers.get("content-type", "")
         except _httpx.HTTPError as exc:
+            tls = _tls_failure(exc)
+            if tls is not None:
+                raise LookupRefused(
+                    Refusal.SMP_UNAVAILABLE,
+                    f"GET {url} failed: TLS: the SMP's server certificate is not trusted or does not"
+                    f" name the host ({tls}); it must chain to a trusted CA (the lookup's"
+                    " smp_tls_trust_anchors when given) and name the host of the URL",
+                    trail,
+                ) from None
             raise LookupRefused(
                 Refusal.SMP_UNAVAILABLE, f"GET {url} failed: {type(exc).__name__}: {exc}", trail
             ) from None
@@ -281,13 +342,28 @@ class SmpClient:
         )
         return status, ctype.split(";")[0].strip().lower(), body
 
-    def service_group(self, smp_url: str, participant: ParticipantIdentifier) -> ServiceGroup:
-        """``GET /{participant}``: the participant's ServiceGroup (SmpDocumentError / LookupRefused)."""
+    def service_group(
+        self,
+        smp_url: str,
+        participant: ParticipantIdentifier,
+        *,
+        smp_tls_trust_anchors: Sequence[x509.Certificate] | None = None,
+    ) -> ServiceGroup:
+        """``GET /{participant}``: the participant's ServiceGroup (SmpDocumentError / LookupRefused);
+        an https SMP's TLS certificate is checked against ``smp_tls_trust_anchors`` when given."""
         from harness.peppol.smp.smp_xml import parse_document, read_service_group, validate
 
         trail: list[Exchange] = []
         url = smp_url.rstrip("/") + service_group_path(participant)
-        status, _, body = self.get(url, trail)
+        if smp_tls_trust_anchors is None:
+            status, _, body = self.get(url, trail)
+        else:
+            tls_http, own = self.tls_http(smp_tls_trust_anchors)
+            try:
+                status, _, body = self.get(url, trail, tls_http)
+            finally:
+                if own:
+                    tls_http.close()
         if status == 404:
             raise LookupRefused(Refusal.NO_SERVICE, f"GET {url}: 404, no such participant", trail)
         if status != 200:
@@ -298,12 +374,16 @@ class SmpClient:
         return read_service_group(root)
 
     def fetch_signed(
-        self, url: str, request: LookupRequest, trail: list[Exchange]
+        self,
+        url: str,
+        request: LookupRequest,
+        trail: list[Exchange],
+        tls_http: httpx.Client | None = None,
     ) -> tuple[ServiceMetadata, x509.Certificate | None]:
         """Steps 2-4 for one URL: the verified metadata and the certificate that signed it."""
         from harness.peppol.smp.smp_xml import parse_document, read_service_metadata, validate
 
-        status, _, body = self.get(url, trail)
+        status, _, body = self.get(url, trail, tls_http)
         if status == 404:
             raise LookupRefused(
                 Refusal.NO_SERVICE,
@@ -392,23 +472,31 @@ class SmpClient:
 
     def lookup(self, request: LookupRequest) -> LookupResult:
         """Find the endpoint for ``request`` or raise :class:`LookupRefused`."""
+        tls_http, own = self.http_for(request)
+        try:
+            return self._lookup(request, tls_http)
+        finally:
+            if own and tls_http is not None:
+                tls_http.close()
+
+    def _lookup(self, request: LookupRequest, http: httpx.Client | None) -> LookupResult:
         trail: list[Exchange] = []
         location = self.locate(request, trail)
         url = self.metadata_url(location.smp_url, request.receiver, request.document_type)
         fallback = False
         try:
-            metadata, signer = self.fetch_signed(url, request, trail)
+            metadata, signer = self.fetch_signed(url, request, trail, http)
         except LookupRefused as exc:
             if exc.refusal is not Refusal.NO_SERVICE or not self.faults.any_document_type:
                 raise
             # Known-bad: any document type the receiver's ServiceGroup lists will do.
-            url, metadata, signer = self._any_service(location.smp_url, request, trail)
+            url, metadata, signer = self._any_service(location.smp_url, request, trail, http)
             fallback = True
         redirected_to: str | None = None
         if metadata.redirect is not None:
             redirect = metadata.redirect
             redirected_to = redirect.href
-            metadata, signer = self.fetch_signed(redirect.href, request, trail)
+            metadata, signer = self.fetch_signed(redirect.href, request, trail, http)
             if metadata.redirect is not None:
                 raise LookupRefused(
                     Refusal.REDIRECT_REFUSED,
@@ -452,13 +540,17 @@ class SmpClient:
         )
 
     def _any_service(
-        self, smp_url: str, request: LookupRequest, trail: list[Exchange]
+        self,
+        smp_url: str,
+        request: LookupRequest,
+        trail: list[Exchange],
+        http: httpx.Client | None,
     ) -> tuple[str, ServiceMetadata, x509.Certificate | None]:
         """Known-bad fallback: the first metadata the receiver's ServiceGroup references."""
         from harness.peppol.smp.smp_xml import parse_document, read_service_group
 
         url = smp_url + service_group_path(request.receiver)
-        status, _, body = self.get(url, trail)
+        status, _, body = self.get(url, trail, http)
         if status != 200:
             raise LookupRefused(Refusal.NO_SERVICE, f"GET {url}: HTTP {status}", trail)
         try:
@@ -468,7 +560,7 @@ class SmpClient:
         if not group.references:
             raise LookupRefused(Refusal.NO_SERVICE, f"{url} references no metadata", trail)
         href = group.references[0]
-        metadata, signer = self.fetch_signed(href, request, trail)
+        metadata, signer = self.fetch_signed(href, request, trail, http)
         return href, metadata, signer
 
     def choose_endpoint(
@@ -525,6 +617,43 @@ class SmpClient:
             )
         _, process, endpoint = min(active, key=lambda t: t[0])
         return process, endpoint
+
+
+def tls_context(anchors: Sequence[x509.Certificate]) -> ssl.SSLContext:
+    """A client TLS context that trusts exactly ``anchors`` (not the system store), TLS 1.2 or
+    later, host names checked: how an SMP is reached given ``smp_tls_trust_anchors``."""
+    import ssl as _ssl
+
+    from cryptography.hazmat.primitives import serialization
+
+    if not anchors:
+        raise ValueError("no TLS trust anchor given; pass at least one CA certificate")
+    pem = "".join(a.public_bytes(serialization.Encoding.PEM).decode("ascii") for a in anchors)
+    context = _ssl.create_default_context(cadata=pem)
+    context.minimum_version = _ssl.TLSVersion.TLSv1_2
+    return context
+
+
+def _anchor_key(anchors: Sequence[x509.Certificate]) -> str:
+    from cryptography.hazmat.primitives import hashes
+
+    prints = sorted(a.fingerprint(hashes.SHA256()).hex() for a in anchors)
+    return hashlib.sha256("".join(prints).encode("ascii")).hexdigest()
+
+
+def _tls_failure(exc: BaseException) -> str | None:
+    """What went wrong in TLS if ``exc`` (an httpx error) was caused by the handshake, else None."""
+    import ssl as _ssl
+
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            break
+        if isinstance(seen, _ssl.SSLError):
+            return getattr(seen, "verify_message", None) or seen.reason or str(seen)
+        seen = seen.__cause__ or seen.__context__
+    text = str(exc)
+    return text if "SSL" in text or "CERTIFICATE_VERIFY_FAILED" in text else None
 
 
 def _aware(value: datetime) -> datetime:

@@ -9,7 +9,8 @@
   :mod:`~harness.peppol.smp.smp_xml` model, so what was published compares directly with what an
   SMP serves back (:func:`endpoint_differences`).
 - ``lookupReceiver`` (``POST /conformance/v1/peppol-smp/lookup``): :func:`lookup_request_json`
-  writes a :class:`~harness.peppol.smp.client.LookupRequest` as that body.
+  writes a :class:`~harness.peppol.smp.client.LookupRequest` as that body (certificates and CRLs
+  as PEM text; :func:`certificates_from_pem` and :func:`crls_from_pem` read them back).
 """
 
 from __future__ import annotations
@@ -240,7 +241,28 @@ def lookup_request_json(request: LookupRequest) -> dict[str, Any]:
         body["process"] = request.process.uri
     if request.smp_crls is not None:
         body["smp_crls"] = [crl_pem(c) for c in request.smp_crls]
+    if request.smp_tls_trust_anchors is not None:
+        body["smp_tls_trust_anchors"] = [
+            c.public_bytes(serialization.Encoding.PEM).decode("ascii")
+            for c in request.smp_tls_trust_anchors
+        ]
     return body
+
+
+def certificates_from_pem(texts: Sequence[str], key: str) -> tuple[x509.Certificate, ...]:
+    """The certificates of a control API list of PEM texts (each item one or more PEM
+    certificates), e.g. ``smp_tls_trust_anchors``; ValueError naming the item that holds none."""
+    from cryptography import x509 as _x509
+
+    out: list[x509.Certificate] = []
+    for i, text in enumerate(texts):
+        try:
+            out.extend(_x509.load_pem_x509_certificates(text.encode("ascii")))
+        except (ValueError, UnicodeEncodeError):
+            raise ValueError(
+                f"{key}[{i}] is not a PEM certificate (-----BEGIN CERTIFICATE----- ...)"
+            ) from None
+    return tuple(out)
 
 
 def crl_pem(crl: x509.CertificateRevocationList) -> str:
