@@ -82,7 +82,7 @@ def main() -> int:
                 smp = runtime.start("smp", pki_dir=pki_dir)
                 admin = ReferenceNetwork(smp.base_url, sml.base_url)
                 info = admin.info()
-                zone, dns, tls_anchors = info["zone"], info["dns"], None
+                zone, dns, tls_anchors = info["zone"], sml.extras.get("dns") or info["dns"], None
                 peer_dns, peer_smp = dns, smp.base_url
                 if hasattr(runtime, "peer_endpoint"):
                     peer_dns = runtime.peer_endpoint(sml).extras["dns"]

@@ -106,3 +106,28 @@ def test_unpublish_of_an_unreachable_participant_is_a_result(tmp_path: Path) -> 
         result = driver.unpublish(ParticipantIdentifier.peppol("0195:X"))
     assert isinstance(result, UnpublishResult)
     assert result.unreachable and not result.unpublished and result.error
+
+
+def test_lookup_hands_the_smp_tls_trust_anchors_to_the_ap(tmp_path: Path) -> None:
+    """``lookupReceiver`` through the http driver carries ``smp_tls_trust_anchors`` (PEM) to the
+    AP, here the reference lookup participant, which reads them (no 400) and answers a refusal:
+    the DNS server it is sent to does not exist."""
+    from harness.peppol.smp.client import LookupRequest
+    from harness.peppol.smp.signing import TrustAnchors
+    from harness.pki import init_pki
+
+    pki = init_pki(tmp_path / "pki")
+    request = LookupRequest(
+        ParticipantIdentifier.peppol("0195:T08GB0001A"), D, "sml.conformance.test",
+        "127.0.0.1:9", TrustAnchors((pki.authority("smp-ca").certificate,)), (TRANSPORT_AS4_V2,),
+        smp_tls_trust_anchors=(pki.root.certificate,),
+    )  # fmt: skip
+    with LocalRuntime(tmp_path / "logs") as runtime:
+        ap = runtime.start("peppol-smp-participant")
+        with HttpSmpDriver(ap.base_url, smp_url=None, smp_ca=None, timeout=30) as driver:
+            answer = driver.lookup(request)
+    assert (answer.outcome, answer.reason, answer.api_problem) == (
+        "refused", "sml-unavailable", None,
+    )  # fmt: skip
+    sent = answer.exchange[0].data
+    assert b'"smp_tls_trust_anchors": ["-----BEGIN CERTIFICATE-----' in sent
