@@ -488,6 +488,9 @@ class ReferenceSmp:
     def _xml(self, body: bytes) -> tuple[int, str, bytes]:
         if self.variant.smp_fault is SmpFault.WRONG_CONTENT_TYPE:
             return 200, "application/octet-stream", body
+        if self.variant.smp_fault is SmpFault.NO_XML_DECLARATION and body.startswith(b"<?xml"):
+            # the declaration is not signed: the signature still verifies without it
+            body = body[body.index(b"?>") + 2 :].lstrip()
         return 200, f"{XML_MEDIA_TYPE}; charset=UTF-8", body
 
     def _href(
@@ -754,6 +757,7 @@ def lookup_faults(variant: SmpVariant) -> Any:
         check_trust=f is not LookupFault.ACCEPTS_WRONG_CA,
         check_transport_profile=f is not LookupFault.IGNORES_TRANSPORT_PROFILE,
         double_encode_ids=f is LookupFault.DOUBLE_ENCODES_IDS,
+        follow_redirects=f is not LookupFault.IGNORES_REDIRECTS,
         check_redirect_certificate=f is not LookupFault.IGNORES_REDIRECT_CERTIFICATE,
         check_activation=f is not LookupFault.IGNORES_ACTIVATION_DATES,
         any_document_type=f is LookupFault.ANY_DOCUMENT_TYPE,

@@ -32,6 +32,7 @@ class SmpFault(enum.StrEnum):
     )
     DOUBLE_ENCODED_REFERENCES = "double-encoded-references"  #: ServiceGroup hrefs encoded twice
     WRONG_CONTENT_TYPE = "wrong-content-type"  #: XML answered as application/octet-stream
+    NO_XML_DECLARATION = "no-xml-declaration"  #: XML answered without <?xml ... encoding="UTF-8"?>
     EMPTY_GROUP_FOR_UNKNOWN = "empty-group-for-unknown"  #: 200 + empty ServiceGroup, not 404
     SCHEMA_ORDER = "schema-order"  #: ServiceDescription written before Certificate
     #: document type values matched ignoring letter case
@@ -57,6 +58,7 @@ class LookupFault(enum.StrEnum):
     ACCEPTS_WRONG_CA = "accepts-wrong-ca"  #: signer need not chain to the SMP CA
     ACCEPTS_EXPIRED = "accepts-expired"  #: signer validity period not checked
     IGNORES_TRANSPORT_PROFILE = "ignores-transport-profile"  #: first endpoint, whatever its profile
+    IGNORES_REDIRECTS = "ignores-redirects"  #: a Redirect is not followed: the lookup refused
     IGNORES_REDIRECT_CERTIFICATE = "ignores-redirect-certificate"  #: CertificateUID not checked
     IGNORES_ACTIVATION_DATES = "ignores-activation-dates"  #: endpoints used whatever their dates
     ANY_DOCUMENT_TYPE = "any-document-type"  #: falls back to another document type's metadata
@@ -158,6 +160,14 @@ _SMP_CATALOGUE: tuple[SmpVariant, ...] = (
         "Serves the right XML documents labelled Content-Type application/octet-stream.",
         frozenset({"SMP-HTTP-002"}),
         smp_fault=SmpFault.WRONG_CONTENT_TYPE,
+    ),
+    SmpVariant(
+        "no-xml-declaration",
+        SMP_ENDPOINT,
+        "Serves the right UTF-8 XML documents (signatures intact) without the XML declaration "
+        "that SMP 1.4.0 section 5.2 requires (<?xml version=\"1.0\" encoding=\"UTF-8\"?>).",
+        frozenset({"SMP-XML-003"}),
+        smp_fault=SmpFault.NO_XML_DECLARATION,
     ),
     SmpVariant(
         "no-404-for-unknown-participant",
@@ -307,8 +317,16 @@ _LOOKUP_CATALOGUE: tuple[SmpVariant, ...] = (
         LOOKUP_ENDPOINT,
         "Follows a Redirect without checking that the destination metadata is signed by the "
         "certificate the Redirect names (CertificateUID); a second redirect is still refused.",
-        frozenset({"LOOKUP-RED-001"}),
+        frozenset({"LOOKUP-RED-002"}),
         lookup_fault=LookupFault.IGNORES_REDIRECT_CERTIFICATE,
+    ),
+    SmpVariant(
+        "ignores-redirects",
+        LOOKUP_ENDPOINT,
+        "Refuses every lookup whose metadata is a Redirect instead of following it to the other "
+        "SMP (SMP 1.4.0 section 4.3: a client MUST follow the first redirect).",
+        frozenset({"LOOKUP-RED-001"}),
+        lookup_fault=LookupFault.IGNORES_REDIRECTS,
     ),
     SmpVariant(
         "ignores-activation-dates",

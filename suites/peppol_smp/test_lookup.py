@@ -210,12 +210,13 @@ def test_inactive_endpoints_are_ignored(
     _judge_case(case, lookup_bench, smp_evidence, checks)
 
 
-@pytest.mark.requirement("LOOKUP-RED-001", "LOOKUP-RES-001", "LOOKUP-API-001")
+@pytest.mark.requirement("LOOKUP-RED-001", "LOOKUP-RED-002", "LOOKUP-RES-001", "LOOKUP-API-001")
 @pytest.mark.parametrize(
     "case_id", ["redirect-followed", "redirect-wrong-certificate", "redirect-twice"]
 )
 def test_redirects(case_id: str, lookup_bench: Any, smp_evidence: Any, checks: Any) -> None:
-    """A Redirect is followed once, to metadata signed by the certificate it names."""
+    """A Redirect is followed (MUST), once (SHOULD NOT follow a second), to metadata signed by the
+    certificate it names (SHOULD check CertificateUID): SMP 1.4.0 sections 4.3 and 5.5.3."""
     case = lookup_bench.cases()[case_id]
     _judge_case(case, lookup_bench, smp_evidence, checks)
 
@@ -246,7 +247,7 @@ def test_awkward_identifiers_are_found(
               suppress_health_check=list(HealthCheck), print_blob=False,
               phases=[Phase[p] for p in CAMPAIGN_PHASES])  # fmt: skip
     @given(
-        receiver=participant_identifiers(suffix=f"-{smp_token}"),
+        receiver=participant_identifiers(suffix=f"-{smp_token}-ap"),
         document_type=document_type_identifiers(),
     )
     def campaign(receiver: Any, document_type: Any) -> None:

@@ -96,7 +96,8 @@ def test_unpublished_participant_is_no_longer_served(
     checks.verify()
 
 
-@pytest.mark.requirement("SMP-URL-001", "SMP-URL-002", "SMP-HTTP-002", "SMP-XML-001", "SMP-XML-002")
+@pytest.mark.requirement("SMP-URL-001", "SMP-URL-002", "SMP-HTTP-002", "SMP-XML-001", "SMP-XML-002",
+                         "SMP-XML-003")  # fmt: skip
 @pytest.mark.parametrize("name", ["main", "awkward"])
 def test_service_group(
     name: str, smp_published: Any, smp_reader: Any, smp_evidence: Any, checks: Any
@@ -115,7 +116,8 @@ def test_service_group(
 
 
 @pytest.mark.requirement("SMP-URL-001", "SMP-HTTP-002", "SMP-XML-001", "SMP-XML-002",
-                         "SMP-SIG-001", "SMP-SIG-002", "SMP-SIG-003", "SMP-SIG-004")  # fmt: skip
+                         "SMP-XML-003", "SMP-SIG-001", "SMP-SIG-002", "SMP-SIG-003",
+                         "SMP-SIG-004")  # fmt: skip
 @pytest.mark.parametrize("document", ["invoice", "credit-note", "awkward"])
 def test_signed_service_metadata(
     document: str,
@@ -151,7 +153,8 @@ def test_signed_service_metadata(
 
 
 @pytest.mark.requirement("SMP-RED-001", "SMP-URL-001", "SMP-HTTP-002", "SMP-XML-001",
-                         "SMP-SIG-001", "SMP-SIG-002", "SMP-SIG-003", "SMP-SIG-004")  # fmt: skip
+                         "SMP-XML-003", "SMP-SIG-001", "SMP-SIG-002", "SMP-SIG-003",
+                         "SMP-SIG-004")  # fmt: skip
 def test_redirect_is_served_as_published(
     smp_published: Any, smp_reader: Any, smp_trust: Any, smp_revocation: Any, smp_evidence: Any,
     checks: Any,
@@ -314,7 +317,7 @@ def test_awkward_identifiers_round_trip(
               suppress_health_check=list(HealthCheck), print_blob=False,
               phases=[Phase[p] for p in CAMPAIGN_PHASES])  # fmt: skip
     @given(
-        participant=participant_identifiers(suffix=f"-{smp_token}"),
+        participant=participant_identifiers(suffix=f"-{smp_token}-smp"),
         document_type=document_type_identifiers(),
         swap=st.booleans(),
     )

@@ -264,7 +264,11 @@ def _new_lookup_fault_shows(name: str, net: Network, ap: RunningEndpoint) -> boo
         net.admin.publish(P, D, PROC, [PublishedEndpoint("https://ap.example.test/as4")])
         other = DocumentTypeIdentifier.busdox("urn:x:other-document::1.0")
         return _ap_answer(net, ap, document_type=other)["outcome"] == "endpoint"
-    assert name == "ignores-redirect-certificate"
+    assert name in ("ignores-redirect-certificate", "ignores-redirects")
+    # a Redirect to a second SMP: naming another certificate than the one that SMP signs with
+    # (a client SHOULD refuse it), or the right one (a client MUST follow it)
+    wrong = name == "ignores-redirect-certificate"
+    uid = "CN=someone else" if wrong else net.reference.smp_certificate_uid
     second, second_admin = net.reference.start_smp()
     try:
         with second_admin:
@@ -276,14 +280,14 @@ def _new_lookup_fault_shows(name: str, net: Network, ap: RunningEndpoint) -> boo
             {
                 "participant": P.uri,
                 "services": [
-                    {
-                        "document_type": D.uri,
-                        "redirect": {"href": href, "certificate_uid": "CN=someone else"},
-                    }
+                    {"document_type": D.uri, "redirect": {"href": href, "certificate_uid": uid}}
                 ],
             }
         )
-        return _ap_answer(net, ap)["outcome"] == "endpoint"
+        answer = _ap_answer(net, ap)
+        if wrong:
+            return answer["outcome"] == "endpoint"
+        return answer["outcome"] == "refused" and answer.get("reason") == "redirect-refused"
     finally:
         net.runtime.stop(second)
 
@@ -294,6 +298,7 @@ NEW_LOOKUP_VARIANTS = frozenset(
         "ignores-activation-dates",
         "any-document-type",
         "ignores-redirect-certificate",
+        "ignores-redirects",
     }
 )
 
@@ -436,6 +441,9 @@ def _smp_fault_shows(name: str, net: Network, smp: RunningEndpoint) -> bool:
     if name == "wrong-content-type":
         ctype = net.http.get(smp.url(service_metadata_path(P, D))).headers["content-type"]
         return not ctype.startswith(("text/xml", "application/xml"))
+    if name == "no-xml-declaration":
+        body = net.http.get(smp.url(service_metadata_path(P, D))).content
+        return body.lstrip().startswith(b"<") and not body.startswith(b"<?xml")
     assert name == "no-404-for-unknown-participant"
     nobody = ParticipantIdentifier.peppol("0195:NOBODY")
     return net.http.get(smp.url(service_group_path(nobody))).status_code == 200

@@ -151,7 +151,7 @@ def test_no_private_key_reaches_the_run_folder(
 
 def expected_verdict(declared: frozenset[str]) -> tuple[str, int]:
     """NON_CONFORMANT (exit 12) when a declared requirement is a MUST; a variant that breaks only
-    SHOULD requirements (LOOKUP-RED-001, LOOKUP-ACT-001) is PARTIALLY_CONFORMANT (exit 10)."""
+    SHOULD requirements (e.g. LOOKUP-RED-002) is PARTIALLY_CONFORMANT (exit 10)."""
     from harness.requirements import own_requirements
 
     levels = {r.id: r.level.value for r in own_requirements("peppol-smp")}
@@ -191,7 +191,7 @@ def test_every_own_requirement_is_covered_by_a_variant() -> None:
 def test_accept_partial_maps_a_should_only_failure_to_exit_0(tmp_path: Path) -> None:
     """``--accept-partial``: PARTIALLY_CONFORMANT exits 0 instead of 10; the report still says so."""
     proc = conformance(
-        "run", "--participant", str(variant_file(tmp_path, "ignores-activation-dates")),
+        "run", "--participant", str(variant_file(tmp_path, "ignores-redirect-certificate")),
         "--profile", "peppol-smp", "--report-dir", str(tmp_path / "r"), "--seed", SEED,
         "--accept-partial",
     )  # fmt: skip

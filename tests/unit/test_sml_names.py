@@ -66,6 +66,9 @@ def test_retired_cname_form_matches_the_published_example() -> None:
     assert participant_dns_name(p, ZONE, algorithm=DnsNameAlgorithm.MD5_LEGACY).startswith(
         "B-85008b82"
     )
+    # Peppol SML 1.2.0 (2021-05-13), "Format of Participant Identifiers": 0010:5798000000001
+    sml_120 = ParticipantIdentifier.peppol("0010:5798000000001")
+    assert legacy_cname_dns_name(sml_120, ZONE).startswith("B-e49b223851f6e97cbfce4f72c3402aac.")
 
 
 def test_naptr_regexp_rewrites_any_name_to_the_smp_url() -> None:

@@ -252,6 +252,15 @@ def _fault_shows(name: str, net: Net, *, good: bool = False) -> bool:
             return client.lookup(net.request()).endpoint_url == "https://ap.example.test/as4"
         except LookupRefused:
             return False
+    if name == "ignores-redirects":  # the fault: a good redirect is refused, not followed
+        net.publish(smp=OTHER_SMP)
+        href = OTHER_SMP + service_metadata_path(P, D)
+        uid = net.pki["smp"].certificate.subject.rfc4514_string()
+        net.publish(redirect={"href": href, "certificate_uid": uid})
+        try:
+            return client.lookup(net.request()).endpoint_url != "https://ap.example.test/as4"
+        except LookupRefused as exc:
+            return exc.refusal is Refusal.REDIRECT_REFUSED
     if name == "ignores-activation-dates":
         ep = {"transport_profile": TRANSPORT_AS4_V2, "endpoint_url": "https://ap.example.test/old",
               "service_expiration_date": "2001-01-01T00:00:00Z"}  # fmt: skip

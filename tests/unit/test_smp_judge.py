@@ -84,7 +84,7 @@ def published(pki: TestPki) -> Iterator[tuple[SmpTestParticipants, dict[str, Smp
     names = ("good", "unsigned-metadata", "corrupt-signature", "wrong-signing-certificate",
              "expired-signing-certificate", "double-encoded-references", "wrong-content-type",
              "schema-order", "drops-service-dates", "http-redirect", "decodes-path-twice",
-             "revoked-signing-certificate")  # fmt: skip
+             "revoked-signing-certificate", "no-xml-declaration")  # fmt: skip
     for name in names:
         smp = ReferenceSmp(get_smp_variant(name), creds)
         for pub in test.publications:
@@ -140,7 +140,7 @@ def revocation_of(pki: TestPki) -> judge.RevocationSource:
     ["good", "unsigned-metadata", "corrupt-signature", "wrong-signing-certificate",
      "expired-signing-certificate", "double-encoded-references", "wrong-content-type",
      "schema-order", "drops-service-dates", "http-redirect", "decodes-path-twice",
-     "revoked-signing-certificate"],
+     "revoked-signing-certificate", "no-xml-declaration"],
 )  # fmt: skip
 def test_each_smp_fault_fails_exactly_its_requirement(
     name: str,
@@ -258,7 +258,7 @@ def test_every_lookup_case_names_a_requirement_and_a_unique_receiver(pki: TestPk
     assert len({c.receiver for c in cases}) == len(cases)
     assert {c.requirement for c in cases} == {
         "LOOKUP-RES-001", "LOOKUP-RES-002", "LOOKUP-SIG-001", "LOOKUP-SIG-002", "LOOKUP-SIG-003",
-        "LOOKUP-SIG-004", "LOOKUP-TP-001", "LOOKUP-ACT-001", "LOOKUP-RED-001",
+        "LOOKUP-SIG-004", "LOOKUP-TP-001", "LOOKUP-ACT-001", "LOOKUP-RED-001", "LOOKUP-RED-002",
     }  # fmt: skip
     assert all((c.expect == "endpoint") == (c.expected is not None) for c in cases)
 
@@ -277,10 +277,10 @@ def test_metadata_inspection_judges_each_requirement_once(pki: TestPki) -> None:
             datetime.now(UTC),
             revocation=revocation_of(pki),
         )
-    assert [j.outcome for j in inspection.judgements] == [Outcome.PASS] * 8
+    assert [j.outcome for j in inspection.judgements] == [Outcome.PASS] * 9
     assert {j.requirement for j in inspection.judgements} == {
         "SMP-URL-001", "SMP-HTTP-002", "SMP-XML-001", "SMP-SIG-001", "SMP-SIG-002", "SMP-SIG-003",
-        "SMP-SIG-004", "SMP-XML-002",
+        "SMP-SIG-004", "SMP-XML-002", "SMP-XML-003",
     }  # fmt: skip
     (sig4,) = [j for j in inspection.judgements if j.requirement == "SMP-SIG-004"]
     assert "Harness Test SMP CA" in sig4.message and "Harness Test Root CA" in sig4.message

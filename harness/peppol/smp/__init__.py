@@ -21,60 +21,65 @@ For certifying a participant (profile ``peppol-smp``):
   publish -> DNS -> fetch round trip; :mod:`.strategies` -- hypothesis strategies for awkward
   identifiers (imports hypothesis).
 
-Clauses this library implements (cite them in requirements). Primary texts were read through
-the project's search tools; where only a faithful secondary rendering was available, the source
-column says so, and clause *numbers* are given only where that reading confirmed them -- otherwise
-the clause is named by its title.
+Clauses this library implements (cite them in requirements), from the published texts in
+OpenPeppol's eDEC specifications repository: Peppol Service Metadata Publishing (SMP) 1.4.0 and
+Service Metadata Locator (SML) 1.3.0 (both 2025-02-06, valid from 2025-11-01) and the Peppol
+Policy for use of Identifiers (PFUOI) 4.4.0 (2025-02-06). SMP section numbers are those of its
+table of contents (1 Introduction, 2 The Service Discovery Process, 3 Interface model, 4 Data
+model, 5 REST binding, 8 Appendix A).
 
 =====================================================  ====================================================
 Rule                                                   Source (document, version, clause)
 =====================================================  ====================================================
-Participant values compare case-insensitively;         Peppol Policy for use of Identifiers (PFUOI) 4.4.0,
-document type and process values case-sensitively      POLICY 2
-Lengths/charsets: scheme <= 25; participant value      PFUOI 4.4.0, POLICY 1 (limits as coded in
-<= 135 (ICD ":" + 130), US-ASCII; document type <= 500, peppol-commons PeppolIdentifierHelper 12.x)
-process <= 200, ISO-8859-1
-Participant scheme ``iso6523-actorid-upis``, values     PFUOI 4.4.0, POLICY 4..6 (participant schemes)
-``NNNN:id`` with an ISO 6523 ICD
-DNS name = base32(sha256(lowercase(value))) no         PFUOI 4.4.0, POLICY 7 (test vector ``9915:test``);
-padding . scheme . zone; only the value is hashed      Peppol SML 1.3.0 (2025-02-06), "DNS name of a
-                                                       participant" (title; number not confirmed)
-U-NAPTR record, flag ``U``, service ``Meta:SMP``,      Peppol SML 1.3.0, discovery / "U-NAPTR records";
-regexp yields the absolute SMP base URL                OASIS BDXL 1.0 section 3 (Meta:SMP); RFC 4848 2;
-                                                       RFC 3402 3.2 (substitution expression)
-Retired ``B-<md5 hex>`` CNAME form                     Peppol SML 1.0.1/1.2.x (CNAME lookup, retired by
-                                                       the NAPTR migration of 2025-11-01)
-REST read interface: ``GET /{participant}`` and        Peppol SMP 1.4.0 (2025-02-06), section 3 "REST
-``GET /{participant}/services/{documentType}``,        binding" (resources, percent encoding of
-identifiers as ``scheme::value``, percent-encoded      ``scheme::value``, HTTP status codes: 200, 404
-(RFC 3986 2.1); 404 for unknown resources              for an unknown participant / document type)
-SignedServiceMetadata carries an enveloped XML         Peppol SMP 1.4.0, section 3 "XML signature"
-signature over the whole document by the SMP           (title); SHA-256 replaced SHA-1 in SMP 1.3.0;
-certificate (RSA-SHA256, X509Certificate in KeyInfo)   SMP 1.0 types: SignedServiceMetadataType
-                                                       documentation ("enveloped XML signature")
-ServiceMetadataReference hrefs point at the SMP's      SMP 1.0 types: ServiceMetadataReferenceCollection
-own SignedServiceMetadata resources                    documentation ("MUST refer to ... signed by the
-                                                       certificate of the SMP")
-ParticipantIdentifier of ServiceInformation equals     SMP 1.0 types: ServiceInformationType documentation
+Participant values compare case-insensitively;         PFUOI 4.4.0, POLICY 2 "Identifier Value casing"
+document type, process and transport profile values
+case-sensitively
+Participant value after the ICD: 1..130 characters of  PFUOI 4.4.0, POLICY 1 "Usage of ISO15459" (also:
+``A-Z a-z 0-9 - . _ ~``; document type <= 500, process  document types, processes from ISO-8859-1);
+<= 200; customization id without ``*`` or whitespace;  POLICY 17; POLICY 25
+process value without whitespace
+Participant meta scheme ``iso6523-actorid-upis``,      PFUOI 4.4.0, POLICY 3, 4, 5, 6; POLICY 8 (scheme
+values ``NNNN:id`` with an ISO 6523 ICD                attribute in SMP responses)
+DNS name = base32(sha256(lowercase(value))) without    PFUOI 4.4.0, POLICY 7 (example ``0088:123abc``);
+padding . scheme . zone; only the value is hashed      SML 1.3.0, 2.1 "Discovery flow", 3.1.1 "Format of
+(UTF-8, en_US lower-casing)                            Participant Identifiers" (example
+                                                       ``0010:5798000000001``)
+U-NAPTR record, service ``Meta:SMP`` (case-            SML 1.3.0, 2.1.1 "U-NAPTR Resource Records"; OASIS
+insensitive), regexp yields the SMP base URL; that     BDXL 1.0; RFC 4848; RFC 3402 3.2 (substitution
+URL is https only, without userinfo, query, fragment   expression)
+Retired ``B-<md5 hex>`` CNAME form                     Peppol SML 1.0.1 / 1.2.0 (CNAME lookup, replaced by
+                                                       U-NAPTR: "Peppol CNAME to NAPTR Migration Process"
+                                                       1.0.0, 2025-04-17)
+REST read interface: ``GET /{participant}`` and        SMP 1.4.0, 5.3 "Resources and identifiers", 5.3.1
+``GET /{participant}/services/{documentType}``,        "On the use of percent encoding" (each segment on
+identifiers as ``scheme::value``, each path segment    its own, slashes not encoded), 5.3.2
+percent-encoded on its own (RFC 3986)
+Status codes 200 / 404 / 500; Content-Type text/xml    SMP 1.4.0, 5.1 "The use of HTTPS" (also: TLS MUST,
+or application/xml; no HTTP 3xx redirection            port 443; 3xx SHOULD NOT be used)
+UTF-8, XML 1.0 declaration with encoding UTF-8         SMP 1.4.0, 5.2 "The use of XML and encoding"
+ServiceGroup references point at this SMP's own        SMP 1.4.0, 4.2 "ServiceGroup"
+SignedServiceMetadata
+ParticipantIdentifier of ServiceInformation equals     SMP 1.4.0, 4.3 "ServiceMetadata"
 the {id} of the resource URL
-The SMP signing certificate is not revoked; a         RFC 5280 section 6.3 (CRL processing; 6.3.3: no
-relying party checks it by the CRL of its issuer       current CRL, status undetermined); Peppol SMP
-(fail closed without a current, verifiable CRL)        1.4.0 section 3 "XML signature" (the SMP
-                                                       certificate; title); the OpenPeppol testbed's
-                                                       invalid-certificate cases (secondary source)
-Redirect: follow the first, SHOULD NOT follow a        SMP 1.0 types: ServiceMetadataType / RedirectType
-second; SHOULD check the destination certificate       documentation; Peppol SMP 1.4.0 "Redirect"
-against CertificateUID
-Endpoint transport profile ``peppol-transport-as4-     Peppol AS4 profile 2.0, "Transport Profile
-v2_0``; senders use the endpoint of a profile they     Identifier" / "PEPPOL Dynamic Discovery"
+SignedServiceMetadata: enveloped ds:Signature; exactly SMP 1.4.0, 4.4 "SignedServiceMetadata", 5.5.1
+one Transform (enveloped-signature); C14N              "Message signature" (SMP 1.2.0 changed C14N from
+``REC-xml-c14n-20010315``; RSA-SHA256; SHA-256;        exclusive to inclusive, 1.3.0 SHA-1 to SHA-256)
+X509Certificate in KeyInfo
+Verification: signature, issued by the trusted root,   SMP 1.4.0, 5.5.2 "Verifying the signature"; RFC 5280
+validity dates, revocation                             6.1.3 (a), 6.3
+Redirect: href of the destination record and           SMP 1.4.0, 2.2 "Service Metadata Publisher
+CertificateUID; MUST follow the first, SHOULD NOT      Redirection", 4.3 "ServiceMetadata", 5.5.3
+follow a second, SHOULD check the destination signer   "Verifying the signature of the destination SMP"
+Endpoint transport profile ``peppol-transport-as4-     SMP 1.4.0, 4.3 (Endpoint/@transportProfile); PFUOI
+v2_0``; senders use the endpoint of a profile they     4.4.0, POLICY 28, 29; Peppol AS4 profile 2.0
 support, its Certificate and EndpointReference/Address
-Senders ignore services not yet activated or expired   SMP 1.0 types: EndpointType documentation
-                                                       (ServiceActivationDate / ServiceExpirationDate)
+Senders MUST ignore endpoints not yet activated or     SMP 1.4.0, 4.3 (ServiceActivationDate,
+expired (missing dates: since / until forever)         ServiceExpirationDate)
 =====================================================  ====================================================
 
-Versions read: Peppol SMP 1.4.0 and SML 1.3.0 (both 2025-02-06, valid from 2025-11-01), PFUOI
-4.4.0; the XSDs are the mirrored third-party copies listed in ``harness/data/artefacts.lock``
-(``smp/peppol-smp-1.0/*``, ``as4/w3/xmldsig-core-schema.xsd``). The canonicalization method is
-not pinned by those sources as read here: signatures are written with exclusive C14N and
-exclusive C14N, C14N 1.0 and C14N 1.1 are accepted on verification.
+The XSDs are the mirrored third-party copies listed in ``harness/data/artefacts.lock``
+(``smp/peppol-smp-1.0/*``, ``as4/w3/xmldsig-core-schema.xsd``); SMP 1.4.0 calls its own copy of
+that schema (Appendix A) non-normative, the data model of section 4 being the normative part.
+Signatures are written exactly as 5.5.1 says; verification, what a relying party does, also
+accepts exclusive C14N and C14N 1.1 (:mod:`.signing`).
 """

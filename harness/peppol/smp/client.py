@@ -182,6 +182,8 @@ class LookupFaults:
     check_transport_profile: bool = True
     #: True: identifiers in the SMP request path are percent-encoded twice.
     double_encode_ids: bool = False
+    #: False: a Redirect is not followed (the lookup is refused).
+    follow_redirects: bool = True
     #: False: a redirect's destination need not be signed by the certificate it names.
     check_redirect_certificate: bool = True
     #: False: ServiceActivationDate / ServiceExpirationDate are ignored.
@@ -495,6 +497,13 @@ class SmpClient:
         redirected_to: str | None = None
         if metadata.redirect is not None:
             redirect = metadata.redirect
+            if not self.faults.follow_redirects:  # known-bad: SMP 1.4.0 4.3 says MUST follow
+                raise LookupRefused(
+                    Refusal.REDIRECT_REFUSED,
+                    f"the metadata is a Redirect to {redirect.href}, which this client does not"
+                    " follow",
+                    trail,
+                )
             redirected_to = redirect.href
             metadata, signer = self.fetch_signed(redirect.href, request, trail, http)
             if metadata.redirect is not None:

@@ -16,10 +16,10 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from harness.peppol.smp.identifiers import (
     DocumentTypeIdentifier,
@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 #: Signing the reference SMP applies when asked for nothing else (its own SMP certificate).
 SIGNED_BY_SMP = "smp"
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -249,20 +251,31 @@ def lookup_request_json(request: LookupRequest) -> dict[str, Any]:
     return body
 
 
+def _from_pem_items(
+    texts: Sequence[str], key: str, load: Callable[[bytes], list[T]], what: str
+) -> tuple[T, ...]:
+    """Every item of a control API list of PEM texts through ``load``; ValueError naming the
+    first item ``load`` cannot read (``key[i] is not a PEM <what>``)."""
+    out: list[T] = []
+    for i, text in enumerate(texts):
+        try:
+            out.extend(load(text.encode("ascii")))
+        except (ValueError, UnicodeEncodeError):
+            raise ValueError(f"{key}[{i}] is not a PEM {what}") from None
+    return tuple(out)
+
+
 def certificates_from_pem(texts: Sequence[str], key: str) -> tuple[x509.Certificate, ...]:
     """The certificates of a control API list of PEM texts (each item one or more PEM
     certificates), e.g. ``smp_tls_trust_anchors``; ValueError naming the item that holds none."""
     from cryptography import x509 as _x509
 
-    out: list[x509.Certificate] = []
-    for i, text in enumerate(texts):
-        try:
-            out.extend(_x509.load_pem_x509_certificates(text.encode("ascii")))
-        except (ValueError, UnicodeEncodeError):
-            raise ValueError(
-                f"{key}[{i}] is not a PEM certificate (-----BEGIN CERTIFICATE----- ...)"
-            ) from None
-    return tuple(out)
+    return _from_pem_items(
+        texts,
+        key,
+        _x509.load_pem_x509_certificates,
+        "certificate (-----BEGIN CERTIFICATE----- ...)",
+    )
 
 
 def crl_pem(crl: x509.CertificateRevocationList) -> str:
@@ -277,12 +290,9 @@ def crls_from_pem(texts: Sequence[str]) -> tuple[x509.CertificateRevocationList,
     the item that is not one."""
     from cryptography import x509 as _x509
 
-    out: list[x509.CertificateRevocationList] = []
-    for i, text in enumerate(texts):
-        try:
-            out.append(_x509.load_pem_x509_crl(text.encode("ascii")))
-        except (ValueError, UnicodeEncodeError):
-            raise ValueError(
-                f"smp_crls[{i}] is not a PEM CRL (-----BEGIN X509 CRL----- ...)"
-            ) from None
-    return tuple(out)
+    return _from_pem_items(
+        texts,
+        "smp_crls",
+        lambda data: [_x509.load_pem_x509_crl(data)],
+        "CRL (-----BEGIN X509 CRL----- ...)",
+    )

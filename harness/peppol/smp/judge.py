@@ -8,10 +8,13 @@ ServiceGroup references) through an :class:`~harness.peppol.smp.reader.SmpReader
 
 - SMP-URL-001 the resource of a published identifier is found (200); transport failure -> error;
 - SMP-HTTP-002 it is labelled with an XML media type;
+- SMP-XML-003 it is UTF-8 and opens with an XML declaration naming encoding UTF-8;
 - SMP-XML-001 it is schema-valid (official SMP 1.0 elements only);
 - SMP-XML-002 it is about the participant / document type asked and holds the published endpoints;
 - SMP-URL-002 the ServiceGroup references lead to the metadata of each published document type;
-- SMP-SIG-001/-002/-003 the signature verifies / its certificate chains to the configured SMP CA /
+- SMP-SIG-001/-002/-003 the signature verifies and follows the SMP 1.4.0 section 5.5.1 profile
+  (inclusive C14N, one enveloped-signature transform, RSA-SHA256, SHA-256) / its certificate chains
+  to the configured SMP CA /
   the certificate is within its validity period; judged independently, so a corrupted signature
   by a good certificate fails only SMP-SIG-001, and a missing signature leaves nothing to judge
   for the certificate (not applicable);
@@ -28,6 +31,7 @@ harness's SML and SMP, from their logs) and :func:`judge_found_endpoint`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -61,6 +65,7 @@ SMP_CASE_DOCUMENT = "SMP-ID-002"
 SMP_NOT_FOUND = "SMP-HTTP-001"
 SMP_MEDIA_TYPE = "SMP-HTTP-002"
 SMP_SCHEMA = "SMP-XML-001"
+SMP_ENCODING = "SMP-XML-003"
 SMP_CONTENT = "SMP-XML-002"
 SMP_SIGNATURE = "SMP-SIG-001"
 SMP_SIGNER_CA = "SMP-SIG-002"
@@ -120,6 +125,35 @@ def judge_media_type(ex: HttpExchange, what: str) -> Judgement:
         f"{what} is labelled Content-Type {ex.content_type or '(none)'}; expected text/xml"
         " (or application/xml)",
     )
+
+
+_XML_DECLARATION = re.compile(
+    rb"""<\?xml\s+version\s*=\s*(["'])1\.0\1(?:\s+encoding\s*=\s*(["'])([A-Za-z0-9._-]+)\2)?"""
+    rb"""(?:\s+standalone\s*=\s*(["'])(?:yes|no)\4)?\s*\?>"""
+)
+
+
+def judge_xml_declaration(body: bytes, what: str) -> Judgement:
+    """SMP-XML-003 (SMP 1.4.0 section 5.2): UTF-8, and an XML 1.0 declaration whose encoding
+    attribute says UTF-8 (in any letter case); a UTF-8 byte order mark before it is allowed."""
+    text = body.removeprefix(b"\xef\xbb\xbf")
+    match = _XML_DECLARATION.match(text)
+    if match is None:
+        head = text[:60].decode("utf-8", "replace")
+        return _fail(
+            SMP_ENCODING,
+            f"{what} does not start with an XML declaration (<?xml version=\"1.0\""
+            f' encoding="UTF-8"?>); it starts {head!r}',
+        )
+    encoding = (match.group(3) or b"").decode("ascii")
+    if encoding.upper() != "UTF-8":
+        said = f"encoding={encoding!r}" if encoding else "no encoding attribute"
+        return _fail(SMP_ENCODING, f"{what}: the XML declaration has {said}; it must say UTF-8")
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _fail(SMP_ENCODING, f"{what} declares UTF-8 but is not UTF-8 (byte {exc.start})")
+    return _pass(SMP_ENCODING)
 
 
 def parse_and_validate(body: bytes, what: str) -> tuple[etree._Element | None, Judgement]:
@@ -238,6 +272,7 @@ def judge_signature(
     from harness.peppol.smp.signing import (
         SignatureProblem,
         check_certificate,
+        profile_deviations,
         signer_certificate,
         verify_enveloped,
     )
@@ -248,7 +283,17 @@ def judge_signature(
     except SignatureError as exc:
         out.append(_fail(SMP_SIGNATURE, f"{what}: {exc}"))
     else:
-        out.append(_pass(SMP_SIGNATURE))
+        deviations = profile_deviations(root)
+        if deviations:
+            out.append(
+                _fail(
+                    SMP_SIGNATURE,
+                    f"{what}: the signature verifies but departs from the Peppol SMP 1.4.0"
+                    f" section 5.5.1 profile: {'; '.join(deviations)}",
+                )
+            )
+        else:
+            out.append(_pass(SMP_SIGNATURE))
     try:
         found = signer_certificate(root)
     except SignatureError:
@@ -304,7 +349,7 @@ def _xml_answer(
     if found.outcome is not Outcome.PASS:
         return [found], None
     root, schema = parse_and_validate(ex.body, what)
-    return [found, judge_media_type(ex, what), schema], root
+    return [found, judge_media_type(ex, what), judge_xml_declaration(ex.body, what), schema], root
 
 
 # -- SMP resources -------------------------------------------------------------------------------

@@ -361,7 +361,9 @@ def lookup_cases(
         cases.append(
             LookupCase(
                 case_id,
-                "LOOKUP-RED-001",
+                # SMP 1.4.0 4.3: MUST follow the first redirect; SHOULD check CertificateUID and
+                # SHOULD NOT follow a second one
+                "LOOKUP-RED-001" if expect == "endpoint" else "LOOKUP-RED-002",
                 description,
                 receiver,
                 INVOICE,
