@@ -22,6 +22,7 @@ from __future__ import annotations
 import abc
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -163,31 +164,70 @@ class PeppolSmpDriver(abc.ABC):
 # -- the control API client ------------------------------------------------------------------------
 
 
-def publish_via(
-    http: HttpDriver, publication: Publication, *, with_signing: bool = False
-) -> PublishResult:
-    """``POST /conformance/v1/peppol-smp/participants`` through ``http``."""
-    path = control_api.SMP_PUBLISH
-    body = json.dumps(publication.to_json(with_signing=with_signing)).encode()
-    answer = http._call(
-        "POST", path, body, "application/json", f"publish {publication.participant}"
-    )
+@dataclass(frozen=True)
+class _WriteAnswer:
+    """What a participant answered to a control API write (publish or unpublish)."""
+
+    ok: bool
+    records: tuple[ExchangeRecord, ...]
+    unreachable: bool = False
+    error: str | None = None
+    api_problem: str | None = None
+    status: int | None = None
+
+
+def _write_call(
+    http: HttpDriver,
+    method: str,
+    path: str,
+    spec_path: str,
+    body: bytes | None,
+    what: str,
+    doing: str,
+    ok: Callable[[int], bool],
+) -> _WriteAnswer:
+    """One control API write through ``http``: no answer (or a refused token) -> unreachable;
+    else judged against the OpenAPI operation at ``spec_path``, successful when ``ok(status)``,
+    with an error naming the status and the problem detail otherwise."""
+    content_type = "application/json" if body is not None else None
+    answer = http._call(method, path, body, content_type, what)
     if answer.failure is not None:
-        return PublishResult(False, answer.records, unreachable=True, error=answer.failure)
+        return _WriteAnswer(
+            False,
+            answer.records,
+            unreachable=True,
+            error=answer.failure,
+            status=answer.status or None,
+        )
     problem = control_api.response_problem(
-        "POST", path, answer.status, answer.content_type, answer.body
+        method, spec_path, answer.status, answer.content_type, answer.body
     )
-    if answer.status in (200, 201, 204):
-        return PublishResult(True, answer.records, api_problem=problem, status=answer.status)
+    if ok(answer.status):
+        return _WriteAnswer(True, answer.records, api_problem=problem, status=answer.status)
     detail = _problem_detail(answer.body)
-    return PublishResult(
+    return _WriteAnswer(
         False,
         answer.records,
         api_problem=problem,
         status=answer.status,
-        error=f"the participant answered HTTP {answer.status} to publishing {publication.participant}"
+        error=f"the participant answered HTTP {answer.status} to {doing}"
         f"{': ' + detail if detail else ''}",
     )
+
+
+def publish_via(
+    http: HttpDriver, publication: Publication, *, with_signing: bool = False
+) -> PublishResult:
+    """``POST /conformance/v1/peppol-smp/participants`` through ``http``."""
+    body = json.dumps(publication.to_json(with_signing=with_signing)).encode()
+    a = _write_call(
+        http, "POST", control_api.SMP_PUBLISH, control_api.SMP_PUBLISH, body,
+        f"publish {publication.participant}", f"publishing {publication.participant}",
+        lambda status: status in (200, 201, 204),
+    )  # fmt: skip
+    # a publication the participant could not be asked about carries no status
+    status = None if a.unreachable else a.status
+    return PublishResult(a.ok, a.records, a.unreachable, a.error, a.api_problem, status)
 
 
 def unpublish_via(http: HttpDriver, participant: ParticipantIdentifier) -> UnpublishResult:
@@ -196,29 +236,11 @@ def unpublish_via(http: HttpDriver, participant: ParticipantIdentifier) -> Unpub
     from harness.peppol.smp.identifiers import path_segment
 
     path = SMP_UNPUBLISH.replace("{participant}", path_segment(participant))
-    answer = http._call("DELETE", path, None, None, f"unpublish {participant}")
-    if answer.failure is not None:  # no answer, or the token refused (401/403): no judgement
-        return UnpublishResult(
-            False,
-            answer.records,
-            unreachable=True,
-            error=answer.failure,
-            status=answer.status or None,
-        )
-    problem = control_api.response_problem(
-        "DELETE", SMP_UNPUBLISH, answer.status, answer.content_type, answer.body
-    )
-    if 200 <= answer.status < 300:
-        return UnpublishResult(True, answer.records, api_problem=problem, status=answer.status)
-    detail = _problem_detail(answer.body)
-    return UnpublishResult(
-        False,
-        answer.records,
-        api_problem=problem,
-        status=answer.status,
-        error=f"the participant answered HTTP {answer.status} to unpublishing {participant}"
-        f"{': ' + detail if detail else ''}",
-    )
+    a = _write_call(
+        http, "DELETE", path, SMP_UNPUBLISH, None, f"unpublish {participant}",
+        f"unpublishing {participant}", lambda status: 200 <= status < 300,
+    )  # fmt: skip
+    return UnpublishResult(a.ok, a.records, a.unreachable, a.error, a.api_problem, a.status)
 
 
 def lookup_via(http: HttpDriver, request: LookupRequest) -> LookupAnswer:
