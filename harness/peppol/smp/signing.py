@@ -173,40 +173,71 @@ def profile_deviations(root: etree._Element) -> list[str]:
     sigs = _signatures(root)
     if len(sigs) != 1:
         return [f"{len(sigs)} ds:Signature elements; the profile has exactly one (enveloped)"]
-    sig = sigs[0]
-    problems: list[str] = []
-
-    def algorithm(path: str) -> str | None:
-        el = sig.find(path.replace("ds:", f"{{{DS_NS}}}"))
-        return None if el is None else el.get("Algorithm", "")
-
-    expected = {
-        "ds:SignedInfo/ds:CanonicalizationMethod": C14N_10,
-        "ds:SignedInfo/ds:SignatureMethod": RSA_SHA256,
-        "ds:SignedInfo/ds:Reference/ds:DigestMethod": SHA256,
-    }
-    for path, want in expected.items():
-        got = algorithm(path)
-        if got != want:
-            problems.append(f"{path.rsplit('/', 1)[-1]} is {got!r}; the profile requires {want}")
-    refs = sig.findall(f"{{{DS_NS}}}SignedInfo/{{{DS_NS}}}Reference")
-    if len(refs) != 1 or refs[0].get("URI") != "":
-        problems.append(
-            f'ds:Reference URIs are {[r.get("URI") for r in refs]}; the profile has one, URI=""'
+    info = _read_signed_info(sigs[0])
+    problems = [
+        f"{name} is {got!r}; the profile requires {want}"
+        for name, got, want in (
+            ("CanonicalizationMethod", info.c14n, C14N_10),
+            ("SignatureMethod", info.method, RSA_SHA256),
+            ("DigestMethod", info.digest, SHA256),
         )
-    elif (
-        transforms := [
-            t.get("Algorithm")
-            for t in refs[0].iterfind(f"{{{DS_NS}}}Transforms/{{{DS_NS}}}Transform")
-        ]
-    ) != [ENVELOPED]:
+        if got != want
+    ]
+    if info.reference_uris != ("",):
         problems.append(
-            f"the Reference's transforms are {transforms}; the profile requires exactly one,"
-            f" {ENVELOPED}"
+            f'ds:Reference URIs are {list(info.reference_uris)}; the profile has one, URI=""'
         )
-    if sig.find(f"{{{DS_NS}}}KeyInfo/{{{DS_NS}}}X509Data/{{{DS_NS}}}X509Certificate") is None:
+    elif info.transforms != (ENVELOPED,):
+        problems.append(
+            f"the Reference's transforms are {list(info.transforms)}; the profile requires exactly"
+            f" one, {ENVELOPED}"
+        )
+    if sigs[0].find(f"{{{DS_NS}}}KeyInfo/{{{DS_NS}}}X509Data/{{{DS_NS}}}X509Certificate") is None:
         problems.append("KeyInfo has no X509Data/X509Certificate with the signer's certificate")
     return problems
+
+
+@dataclass(frozen=True)
+class _SignedInfoView:
+    """What a ds:Signature's SignedInfo says: algorithm URIs ('' when absent), the URI of each
+    Reference, and the transforms of the first one. Judged by :func:`_check_structure` (what a
+    relying party accepts) and :func:`profile_deviations` (what an SMP must write)."""
+
+    present: bool
+    c14n: str = ""
+    method: str = ""
+    digest: str = ""
+    reference_uris: tuple[str | None, ...] = ()
+    transforms: tuple[str | None, ...] = ()
+
+
+def _read_signed_info(sig: etree._Element) -> _SignedInfoView:
+    signed_info = sig.find(f"{{{DS_NS}}}SignedInfo")
+    if signed_info is None:
+        return _SignedInfoView(present=False)
+
+    def algorithm(parent: etree._Element | None, name: str) -> str:
+        el = None if parent is None else parent.find(f"{{{DS_NS}}}{name}")
+        return "" if el is None else el.get("Algorithm", "")
+
+    refs = signed_info.findall(f"{{{DS_NS}}}Reference")
+    first = refs[0] if refs else None
+    transforms = (
+        ()
+        if first is None
+        else tuple(
+            t.get("Algorithm")
+            for t in first.iterfind(f"{{{DS_NS}}}Transforms/{{{DS_NS}}}Transform")
+        )
+    )
+    return _SignedInfoView(
+        present=True,
+        c14n=algorithm(signed_info, "CanonicalizationMethod"),
+        method=algorithm(signed_info, "SignatureMethod"),
+        digest=algorithm(first, "DigestMethod"),
+        reference_uris=tuple(r.get("URI") for r in refs),
+        transforms=transforms,
+    )
 
 
 # -- verification ------------------------------------------------------------------------------
@@ -253,32 +284,23 @@ def _check_structure(root: etree._Element) -> tuple[etree._Element, str]:
             SignatureProblem.MALFORMED,
             "ds:Signature is not the last child of the document element (enveloped signature expected)",
         )
-    signed_info = sig.find(f"{{{DS_NS}}}SignedInfo")
-    if signed_info is None:
+    info = _read_signed_info(sig)
+    if not info.present:
         raise SignatureError(SignatureProblem.MALFORMED, "ds:Signature has no ds:SignedInfo")
-    refs = signed_info.findall(f"{{{DS_NS}}}Reference")
-    if len(refs) != 1 or refs[0].get("URI") != "":
+    if info.reference_uris != ("",):
         raise SignatureError(
             SignatureProblem.MALFORMED,
             'the signature must have exactly one ds:Reference with URI="" (the whole document);'
-            f" found {[r.get('URI') for r in refs]}",
+            f" found {list(info.reference_uris)}",
         )
-    c14n_el = signed_info.find(f"{{{DS_NS}}}CanonicalizationMethod")
-    method_el = signed_info.find(f"{{{DS_NS}}}SignatureMethod")
-    digest_el = refs[0].find(f"{{{DS_NS}}}DigestMethod")
-    c14n = c14n_el.get("Algorithm", "") if c14n_el is not None else ""
-    method = method_el.get("Algorithm", "") if method_el is not None else ""
-    digest = digest_el.get("Algorithm", "") if digest_el is not None else ""
+    c14n, method, digest = info.c14n, info.method, info.digest
     if method != RSA_SHA256 or digest != SHA256 or c14n not in ACCEPTED_C14N:
         raise SignatureError(
             SignatureProblem.ALGORITHM,
             f"signature algorithms are SignatureMethod={method!r}, DigestMethod={digest!r},"
             f" CanonicalizationMethod={c14n!r}; Peppol SMP signatures use RSA-SHA256 and SHA-256",
         )
-    transforms = [
-        t.get("Algorithm") for t in refs[0].iterfind(f"{{{DS_NS}}}Transforms/{{{DS_NS}}}Transform")
-    ]
-    if ENVELOPED not in transforms:
+    if ENVELOPED not in info.transforms:
         raise SignatureError(
             SignatureProblem.MALFORMED, "the reference lacks the enveloped-signature transform"
         )
